@@ -1,0 +1,74 @@
+package io.incrementalloader.cli;
+
+import io.incrementalloader.UserError;
+import java.io.PrintWriter;
+import java.sql.SQLException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+
+/**
+ * The command line: {@code incremental-loader COMMAND [OPTIONS]}. Exit codes: 0 success, 1 a check failed
+ * ({@code verify}), 2 a user error (bad option, bad file, bad connection), 3 an unexpected failure.
+ */
+@Command(name = "incremental-loader", mixinStandardHelpOptions = true, version = "incremental-loader 0.1.0",
+        description = "Loads landed JSON documents into test_mv's tables, incrementally and exactly once.",
+        subcommands = {MigrateCommand.class, ImportCommand.class, LoadCommand.class,
+                GenerateCommand.class,
+                CommandLine.HelpCommand.class})
+public final class LoaderCommand implements Runnable {
+    public static final int CHECK_FAILED = 1;
+    public static final int USER_ERROR = 2;
+    public static final int UNEXPECTED = 3;
+
+    @Option(names = "--verbose", scope = ScopeType.INHERIT, description = "Show stack traces of failures.")
+    boolean verbose;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "Missing command.");
+    }
+
+    public static int execute(String... args) {
+        return execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+    }
+
+    public static int execute(PrintWriter out, PrintWriter err, String... args) {
+        CommandLine commandLine = new CommandLine(new LoaderCommand());
+        commandLine.setOut(out);
+        commandLine.setErr(err);
+        commandLine.setParameterExceptionHandler((e, parameters) -> {
+            err.println("error: " + e.getMessage());
+            err.println("Run 'incremental-loader " + commandPath(e.getCommandLine()) + "--help' for usage.");
+            return USER_ERROR;
+        });
+        commandLine.setExecutionExceptionHandler((e, command, parsed) -> {
+            boolean verbose = parsed.matchedOptionValue("--verbose", false)
+                    || parsed.subcommands().stream().anyMatch(s -> s.matchedOptionValue("--verbose", false));
+            if (verbose) {
+                e.printStackTrace(err);
+            }
+            if (e instanceof UserError) {
+                err.println("error: " + e.getMessage());
+                return USER_ERROR;
+            }
+            if (e instanceof SQLException sql && sql.getSQLState() != null && sql.getSQLState().startsWith("08")) {
+                err.println("error: the database connection failed: " + sql.getMessage());
+                return USER_ERROR;
+            }
+            err.println("error: " + e + (verbose ? "" : " (run with --verbose for details)"));
+            return UNEXPECTED;
+        });
+        return commandLine.execute(args);
+    }
+
+    private static String commandPath(CommandLine commandLine) {
+        String path = commandLine.getCommandSpec().qualifiedName(" ");
+        path = path.startsWith("incremental-loader") ? path.substring("incremental-loader".length()).trim() : path;
+        return path.isEmpty() ? "" : path + " ";
+    }
+}

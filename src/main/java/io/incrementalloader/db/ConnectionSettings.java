@@ -1,0 +1,94 @@
+package io.incrementalloader.db;
+
+import io.incrementalloader.UserError;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * Where the database is. Resolved as the contract says: explicit options, then LOADER_DB_URL / LOADER_DB_USER /
+ * LOADER_DB_PASSWORD, then PostgreSQL's own PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, then
+ * localhost:5432, database and user {@code postgres}.
+ *
+ * @param explicit whether anything named a database (an option or a variable), as opposed to the defaults
+ */
+public record ConnectionSettings(String url, String user, String password, boolean explicit) {
+
+    public static ConnectionSettings resolve(String urlOption, String userOption, String passwordOption,
+                                             Map<String, String> env) {
+        boolean explicit = urlOption != null || env.get("LOADER_DB_URL") != null
+                || env.get("PGHOST") != null || env.get("PGPORT") != null || env.get("PGDATABASE") != null;
+        String url = firstOf(urlOption, env.get("LOADER_DB_URL"));
+        if (url == null) {
+            url = "jdbc:postgresql://" + orElse(env.get("PGHOST"), "localhost") + ":" + orElse(env.get("PGPORT"), "5432")
+                    + "/" + orElse(env.get("PGDATABASE"), "postgres");
+        }
+        if (!url.startsWith("jdbc:postgresql:")) {
+            throw new UserError("The database URL '" + url + "' is not a PostgreSQL JDBC URL; write it as "
+                    + "jdbc:postgresql://HOST:PORT/DATABASE (--url or LOADER_DB_URL).");
+        }
+        String user = firstOf(userOption, env.get("LOADER_DB_USER"), env.get("PGUSER"), "postgres");
+        String password = firstOf(passwordOption, env.get("LOADER_DB_PASSWORD"), env.get("PGPASSWORD"));
+        return new ConnectionSettings(url, user, password, explicit);
+    }
+
+    public static ConnectionSettings fromEnvironment() {
+        return resolve(null, null, null, System.getenv());
+    }
+
+    /** The same server and credentials, another database on it. */
+    public ConnectionSettings withDatabase(String database) {
+        int slash = url.indexOf('/', "jdbc:postgresql://".length());
+        int query = url.indexOf('?');
+        String base = slash < 0 ? url : url.substring(0, slash);
+        String params = query < 0 ? "" : url.substring(query);
+        return new ConnectionSettings(base + "/" + database + params, user, password, explicit);
+    }
+
+    /** Opens a connection in autocommit mode, or explains in one line why it could not. */
+    public Connection open() {
+        Properties properties = new Properties();
+        properties.setProperty("user", user);
+        if (password != null) {
+            properties.setProperty("password", password);
+        }
+        properties.setProperty("ApplicationName", "incremental-loader");
+        properties.setProperty("connectTimeout", "10");
+        try {
+            return DriverManager.getConnection(url, properties);
+        } catch (SQLException e) {
+            throw new UserError("Cannot connect to " + url + " as " + user + ": " + firstLine(e.getMessage())
+                    + ". Check --url/--user/--password or LOADER_DB_URL/LOADER_DB_USER/LOADER_DB_PASSWORD.", e);
+        }
+    }
+
+    /** The URL without credentials, for logs and summaries. */
+    @Override
+    public String toString() {
+        return url + " as " + user;
+    }
+
+    private static String firstLine(String message) {
+        if (message == null) {
+            return "no reason given";
+        }
+        int newline = message.indexOf('\n');
+        return newline < 0 ? message : message.substring(0, newline);
+    }
+
+    @SafeVarargs
+    private static <T> T firstOf(T... values) {
+        for (T value : values) {
+            if (value != null) {
+                return value;
+            }
+        }
+        return null;
+    }
+
+    private static String orElse(String value, String fallback) {
+        return value == null || value.isEmpty() ? fallback : value;
+    }
+}
