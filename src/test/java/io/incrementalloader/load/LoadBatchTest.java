@@ -1,0 +1,199 @@
+package io.incrementalloader.load;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.incrementalloader.generate.Malformation;
+import io.incrementalloader.testing.LoadedRows;
+import io.incrementalloader.testing.TestDatabase;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** load_batch as a DBA calls it: what one call does, what the mapping gives, what is rejected and why. */
+class LoadBatchTest {
+    @RegisterExtension
+    static final TestDatabase db = new TestDatabase();
+
+    static final String CONTRACT_EXAMPLE = """
+            {"application_id": 14, "client_id": 31,
+             "phones": [{"mobile": "0901300352"}, {"work": "5005487696"}, {"home": "0457644168"}],
+             "addresses": [
+               {"type": "registration", "date": "17-08-1956",
+                "address": {"city": "moscow", "street": "Ленина", "house": "1", "flat": 2}},
+               {"type": "residential", "date": "20-01-1986",
+                "address": {"city": "moscow", "street": "Ленина", "house": "2", "flat": 3}},
+               {"type": "work", "date": null, "address": null}],
+             "products": {"product_cnt": {"pensil": 4, "pen": 4}, "product_cost": {"pensil": 100, "pen": 10},
+                          "total_sum": 451}}""";
+
+    @Test
+    void the_contracts_example_becomes_exactly_the_rows_the_mapping_gives() {
+        db.land(CONTRACT_EXAMPLE);
+        db.execute("call load_batch(100)");
+
+        LoadedRows rows = db.jooq(LoadedRows::read);
+        assertEquals(List.of("1 | 14"), rows.clients());
+        assertEquals(List.of("1 | 1 | mobile | 0901300352", "1 | 2 | work | 5005487696", "1 | 3 | home | 0457644168"),
+                rows.phones());
+        assertEquals(List.of("1 | 1 | registration | 1956-08-17 | moscow | Ленина | 1 | 2",
+                "1 | 2 | residential | 1986-01-20 | moscow | Ленина | 2 | 3",
+                "1 | 3 | work | null | null | null | null | null"), rows.addresses());
+        assertEquals(List.of("1 | pen | 4 | 10 | 451", "1 | pensil | 4 | 100 | 451"), rows.products());
+    }
+
+    @Test
+    void four_calls_over_250_pending_documents_leave_100_200_250_250_clients() {
+        landNumbered(250);
+        long[] clients = new long[4];
+        for (int call = 0; call < 4; call++) {
+            db.execute("call load_batch(100)");
+            clients[call] = db.count("select count(*) from test_mv.clients");
+        }
+        assertEquals(List.of(100L, 200L, 250L, 250L), List.of(clients[0], clients[1], clients[2], clients[3]));
+    }
+
+    @Test
+    void a_call_with_nothing_pending_changes_nothing() {
+        landNumbered(3);
+        db.execute("call load_batch(100)");
+        Object before = db.query("select * from test_mv.load_metadata").toString();
+
+        db.execute("call load_batch(100)");
+
+        assertEquals(before, db.query("select * from test_mv.load_metadata").toString());
+        assertEquals(1, db.count("select count(*) from test_mv.load_batches"));
+    }
+
+    @Test
+    void load_metadata_describes_the_last_document_taken() {
+        landNumbered(5);
+        db.execute("call load_batch(3)");
+        List<Object> position = db.query("select last_request_id, last_hash, last_date, last_batch_id,"
+                + " updated_at is not null from test_mv.load_metadata").get(0);
+        List<Object> third = db.query("select id, hash, date from stage_json_with_date where id = 3").get(0);
+        assertEquals(third, position.subList(0, 3));
+        assertEquals(db.queryOne("select max(batch_id) from test_mv.load_batches"), position.get(3));
+        assertEquals(true, position.get(4));
+    }
+
+    @Test
+    void the_run_history_counts_what_each_batch_took_loaded_rejected_and_skipped() {
+        db.land(CONTRACT_EXAMPLE, CONTRACT_EXAMPLE, "{\"application_id\": \"x\"}", "{\"application_id\": 5}");
+        db.execute("call load_batch(10)");
+        assertEquals(List.of(10, 4, 2, 1, 1, 3, 3, 2, 1L, 4L),
+                db.query("select batch_size, taken, loaded, rejected, duplicates, phones, addresses, products,"
+                        + " first_request_id, last_request_id from test_mv.load_batches").get(0));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Malformation.class)
+    void a_malformed_document_is_rejected_whole_with_a_reason_naming_the_field(Malformation malformation) {
+        String document = malformation.document(new SplittableRandom(1));
+        db.land(CONTRACT_EXAMPLE, document, "{\"application_id\": 7}");
+        db.execute("call load_batch(100)");
+
+        assertEquals(List.of(1L, 3L), db.query("select request_id from test_mv.clients order by 1").stream()
+                .map(row -> row.get(0)).toList(), "the batch goes on around the malformed document");
+        List<Object> error = db.query("select reason, json_data = '" + document.replace("'", "''")
+                + "'::jsonb from test_mv.load_errors where request_id = 2").get(0);
+        String reason = (String) error.get(0);
+        assertTrue(reason.startsWith(malformation.field() + ":"), reason + " should name " + malformation.field());
+        assertEquals(true, error.get(1), "the rejected document is kept as it was landed");
+        assertEquals(0, db.count("select count(*) from test_mv.phones where request_id = 2")
+                + db.count("select count(*) from test_mv.addresses where request_id = 2")
+                + db.count("select count(*) from test_mv.products where request_id = 2"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "{\"application_id\": 1}",
+            "{\"application_id\": 1, \"phones\": null, \"addresses\": null, \"products\": null}",
+            "{\"application_id\": 1, \"phones\": [], \"addresses\": [], \"products\": {}}",
+            "{\"application_id\": -2147483648, \"client_id\": \"not checked\", \"unknown\": {\"x\": [1]}}",
+            "{\"application_id\": 2147483647, \"products\": {\"product_cnt\": {}, \"product_cost\": null, \"total_sum\": null}}",
+            "{\"application_id\": 1, \"addresses\": [{\"type\": \"work\"}, {\"date\": \"29-02-2020\", \"address\": {}}]}",
+            "{\"application_id\": 1, \"addresses\": [{\"address\": {\"flat\": null, \"city\": \"\\\"q\\\" \\\\ ü 日本\"}}]}",
+            "{\"application_id\": 1, \"phones\": [{\"mobile\": null}, {\"x\\\\y\": \"'\\\"\"}]}",
+            "{\"application_id\": 1, \"products\": {\"product_cnt\": {\"a\": 1}, \"product_cost\": {\"a\": null, \"b\": 2}}}",
+    })
+    void documents_the_contract_accepts_are_loaded(String document) {
+        db.land(document);
+        db.execute("call load_batch(100)");
+        assertEquals(0, db.count("select count(*) from test_mv.load_errors"),
+                () -> db.query("select reason from test_mv.load_errors").toString());
+        assertEquals(1, db.count("select count(*) from test_mv.clients"));
+    }
+
+    @Test
+    void strings_keep_leading_zeros_quotes_backslashes_and_any_unicode() {
+        db.land("{\"application_id\": 1, \"phones\": [{\"home\": \"0007\"}, {\"work\": 42}],"
+                + " \"addresses\": [{\"address\": {\"street\": \"O'Neil \\\"Old\\\" \\\\ road 日本橋 🚀\"}}]}");
+        db.execute("call load_batch(100)");
+        assertEquals(List.of(List.of("0007"), List.of("42")),
+                db.query("select number from test_mv.phones order by position"));
+        assertEquals("O'Neil \"Old\" \\ road 日本橋 🚀", db.queryOne("select street from test_mv.addresses"));
+    }
+
+    @Test
+    void a_product_without_a_cost_gets_a_null_cost() {
+        db.land("{\"application_id\": 1, \"products\": {\"product_cnt\": {\"pen\": 2}, \"total_sum\": 5}}");
+        db.execute("call load_batch(100)");
+        assertEquals(java.util.Arrays.asList("pen", 2, null, 5L),
+                db.query("select product_name, count, cost, total_sum from test_mv.products").get(0));
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {0, -1})
+    void a_batch_size_below_one_is_refused_and_changes_nothing(int batchSize) {
+        landNumbered(2);
+        IllegalStateException refused = assertThrows(IllegalStateException.class,
+                () -> db.execute("call load_batch(" + batchSize + ")"));
+        assertTrue(refused.getMessage().contains("batch_size must be a positive integer"), refused.getMessage());
+        assertEquals(0, db.count("select count(*) from test_mv.clients"));
+        assertEquals(0L, db.queryOne("select last_request_id from test_mv.load_metadata"));
+    }
+
+    @Test
+    void a_batch_and_the_advance_of_load_metadata_roll_back_together() throws SQLException {
+        landNumbered(10);
+        try (Connection connection = db.connect()) {
+            connection.setAutoCommit(false);
+            connection.createStatement().execute("call load_batch(5)");
+            connection.rollback();
+        }
+        assertEquals(0, db.count("select count(*) from test_mv.clients"));
+        assertEquals(0L, db.queryOne("select last_request_id from test_mv.load_metadata"));
+        assertEquals(0, db.count("select count(*) from test_mv.load_batches"));
+    }
+
+    @Test
+    void a_jdbc_prepared_statement_called_many_times_loads_every_document_once() throws SQLException {
+        landNumbered(95);
+        try (Connection connection = db.connect(); PreparedStatement call = connection.prepareStatement("call load_batch(?)")) {
+            for (int i = 0; i < 12; i++) {
+                call.setInt(1, 10);
+                call.execute();
+            }
+        }
+        assertEquals(95, db.count("select count(distinct request_id) from test_mv.clients"));
+        assertNull(db.queryOne("select max(request_id) from test_mv.clients where request_id > 95"));
+    }
+
+    static void landNumbered(int count) {
+        String[] documents = new String[count];
+        for (int i = 0; i < count; i++) {
+            documents[i] = "{\"application_id\": " + i + ", \"phones\": [{\"mobile\": \"0" + i + "\"}]}";
+        }
+        db.land(documents);
+    }
+}

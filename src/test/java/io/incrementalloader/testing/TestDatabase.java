@@ -1,0 +1,141 @@
+package io.incrementalloader.testing;
+
+import io.incrementalloader.db.ConnectionSettings;
+import io.incrementalloader.db.Migrations;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import org.jooq.DSLContext;
+import org.jooq.SQLDialect;
+import org.jooq.impl.DSL;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolver;
+
+/**
+ * A migrated database of the test class's own on the run's {@link PostgresServer}, emptied before each test
+ * (with TRUNCATE, not rollbacks: load_batch commits, and tests use several sessions), dropped after the class.
+ * Register it with {@code @RegisterExtension static TestDatabase db = new TestDatabase();}.
+ */
+public final class TestDatabase implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, ParameterResolver {
+    private ConnectionSettings settings;
+
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        settings = PostgresServer.get().createDatabase(context.getRequiredTestClass().getSimpleName());
+        Migrations.apply(settings);
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        PostgresServer.get().dropDatabase(settings);
+    }
+
+    @Override
+    public void beforeEach(ExtensionContext context) {
+        reset();
+    }
+
+    /** Empties every table and puts the loader back at the start. */
+    public void reset() {
+        execute("truncate public.fake_json_request, test_mv.clients, test_mv.phones, test_mv.addresses,"
+                + " test_mv.products, test_mv.load_batches, test_mv.load_errors, test_mv.load_duplicates restart identity;"
+                + " update test_mv.load_metadata set last_xid = '0', last_request_id = 0, last_date = null,"
+                + " last_hash = null, last_batch_id = null, updated_at = now()");
+    }
+
+    public ConnectionSettings settings() {
+        return settings;
+    }
+
+    /** A new autocommit connection; the caller closes it. */
+    public Connection connect() {
+        return settings.open();
+    }
+
+    public void execute(String sql) {
+        try (Connection connection = connect(); Statement statement = connection.createStatement()) {
+            statement.execute(sql);
+        } catch (SQLException e) {
+            throw new IllegalStateException(sql + ": " + e.getMessage(), e);
+        }
+    }
+
+    public long count(String sqlReturningOneNumber) {
+        return Long.parseLong(String.valueOf(queryOne(sqlReturningOneNumber)));
+    }
+
+    public Object queryOne(String sql) {
+        List<List<Object>> rows = query(sql);
+        if (rows.size() != 1) {
+            throw new IllegalStateException(sql + " returned " + rows.size() + " rows");
+        }
+        return rows.get(0).get(0);
+    }
+
+    public List<List<Object>> query(String sql) {
+        try (Connection connection = connect(); Statement statement = connection.createStatement();
+             ResultSet resultSet = statement.executeQuery(sql)) {
+            List<List<Object>> rows = new ArrayList<>();
+            int columns = resultSet.getMetaData().getColumnCount();
+            while (resultSet.next()) {
+                List<Object> row = new ArrayList<>();
+                for (int c = 1; c <= columns; c++) {
+                    row.add(resultSet.getObject(c));
+                }
+                rows.add(row);
+            }
+            return rows;
+        } catch (SQLException e) {
+            throw new IllegalStateException(sql + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Runs {@code work} with a jOOQ context on a fresh connection. */
+    public <T> T jooq(java.util.function.Function<DSLContext, T> work) {
+        try (Connection connection = connect()) {
+            return work.apply(DSL.using(connection, SQLDialect.POSTGRES));
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Lands documents with plain SQL, as any producer would, in one transaction. */
+    public void land(String... documents) {
+        try (Connection connection = connect();
+             var insert = connection.prepareStatement("insert into fake_json_request (stage) values (?::jsonb)")) {
+            for (String document : documents) {
+                insert.setString(1, document);
+                insert.addBatch();
+            }
+            insert.executeBatch();
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** CALLs load_batch(batchSize) in a DO loop, committing after each, until a call takes nothing. */
+    public void loadAll(int batchSize) {
+        execute("do $$ declare v_before bigint; begin loop"
+                + " select last_batch_id into v_before from test_mv.load_metadata;"
+                + " call load_batch(" + batchSize + "); commit;"
+                + " exit when (select last_batch_id from test_mv.load_metadata) is not distinct from v_before;"
+                + " end loop; end $$");
+    }
+
+    @Override
+    public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
+        return parameter.getParameter().getType() == TestDatabase.class;
+    }
+
+    @Override
+    public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
+        return this;
+    }
+}
