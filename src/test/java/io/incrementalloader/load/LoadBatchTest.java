@@ -53,7 +53,7 @@ class LoadBatchTest {
 
     @Test
     void four_calls_over_250_pending_documents_leave_100_200_250_250_clients() {
-        landNumbered(250);
+        db.landNumbered(250);
         long[] clients = new long[4];
         for (int call = 0; call < 4; call++) {
             db.execute("call load_batch(100)");
@@ -64,7 +64,7 @@ class LoadBatchTest {
 
     @Test
     void a_call_with_nothing_pending_changes_nothing() {
-        landNumbered(3);
+        db.landNumbered(3);
         db.execute("call load_batch(100)");
         Object before = db.query("select * from test_mv.load_metadata").toString();
 
@@ -76,7 +76,7 @@ class LoadBatchTest {
 
     @Test
     void load_metadata_describes_the_last_document_taken() {
-        landNumbered(5);
+        db.landNumbered(5);
         db.execute("call load_batch(3)");
         List<Object> position = db.query("select last_request_id, last_hash, last_date, last_batch_id,"
                 + " updated_at is not null from test_mv.load_metadata").get(0);
@@ -155,7 +155,7 @@ class LoadBatchTest {
     @ParameterizedTest
     @ValueSource(ints = {0, -1})
     void a_batch_size_below_one_is_refused_and_changes_nothing(int batchSize) {
-        landNumbered(2);
+        db.landNumbered(2);
         IllegalStateException refused = assertThrows(IllegalStateException.class,
                 () -> db.execute("call load_batch(" + batchSize + ")"));
         assertTrue(refused.getMessage().contains("batch_size must be a positive integer"), refused.getMessage());
@@ -165,7 +165,7 @@ class LoadBatchTest {
 
     @Test
     void a_batch_and_the_advance_of_load_metadata_roll_back_together() throws SQLException {
-        landNumbered(10);
+        db.landNumbered(10);
         try (Connection connection = db.connect()) {
             connection.setAutoCommit(false);
             connection.createStatement().execute("call load_batch(5)");
@@ -178,7 +178,7 @@ class LoadBatchTest {
 
     @Test
     void a_jdbc_prepared_statement_called_many_times_loads_every_document_once() throws SQLException {
-        landNumbered(95);
+        db.landNumbered(95);
         try (Connection connection = db.connect(); PreparedStatement call = connection.prepareStatement("call load_batch(?)")) {
             for (int i = 0; i < 12; i++) {
                 call.setInt(1, 10);
@@ -187,13 +187,5 @@ class LoadBatchTest {
         }
         assertEquals(95, db.count("select count(distinct request_id) from test_mv.clients"));
         assertNull(db.queryOne("select max(request_id) from test_mv.clients where request_id > 95"));
-    }
-
-    static void landNumbered(int count) {
-        String[] documents = new String[count];
-        for (int i = 0; i < count; i++) {
-            documents[i] = "{\"application_id\": " + i + ", \"phones\": [{\"mobile\": \"0" + i + "\"}]}";
-        }
-        db.land(documents);
     }
 }

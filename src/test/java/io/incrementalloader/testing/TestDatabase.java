@@ -120,6 +120,15 @@ public final class TestDatabase implements BeforeAllCallback, AfterAllCallback, 
         }
     }
 
+    /** Lands {@code count} small well-formed documents, application_id 0, 1, 2, ... */
+    public void landNumbered(int count) {
+        String[] documents = new String[count];
+        for (int i = 0; i < count; i++) {
+            documents[i] = "{\"application_id\": " + i + ", \"phones\": [{\"mobile\": \"0" + i + "\"}]}";
+        }
+        land(documents);
+    }
+
     /** CALLs load_batch(batchSize) in a DO loop, committing after each, until a call takes nothing. */
     public void loadAll(int batchSize) {
         execute("do $$ declare v_before bigint; begin loop"

@@ -1,0 +1,115 @@
+package io.incrementalloader.load;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.incrementalloader.generate.DocumentGenerator;
+import io.incrementalloader.testing.LoadedRows;
+import io.incrementalloader.testing.ReferenceDecomposition;
+import io.incrementalloader.testing.ReferenceDecomposition.Outcome;
+import io.incrementalloader.testing.TestDatabase;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.sql.Connection;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Every landed document ends up loaded exactly once, rejected, or counted as a duplicate: on a large mixed corpus. */
+class ExactlyOnceTest {
+    @RegisterExtension
+    static final TestDatabase db = new TestDatabase();
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+
+    @Test
+    void twenty_thousand_documents_with_duplicates_and_malformed_ones_leave_the_tables_the_reference_gives() throws Exception {
+        ByteArrayOutputStream file = new ByteArrayOutputStream();
+        new DocumentGenerator(7, 0.05, 0.05).write(20_000, file);
+        try (Connection connection = db.connect()) {
+            new DocumentImporter().importStream(connection, new ByteArrayInputStream(file.toByteArray()), "corpus", n -> { });
+        }
+        db.loadAll(100);
+
+        // The reference: decompose each landed document in Java, in landing order, skipping duplicates of loaded ones.
+        Map<String, Long> loadedByHash = new HashMap<>();
+        List<String> clients = new ArrayList<>();
+        List<String> phones = new ArrayList<>();
+        List<String> addresses = new ArrayList<>();
+        List<String> products = new ArrayList<>();
+        Map<Long, String> rejectedFields = new HashMap<>();
+        Map<Long, Long> duplicates = new HashMap<>();
+        for (List<Object> landed : db.query("select id, stage::text, hash from stage_json_with_date order by landed_xid, id")) {
+            long id = (Long) landed.get(0);
+            Outcome outcome = ReferenceDecomposition.of(id, JSON.readTree((String) landed.get(1)));
+            if (outcome.rejected()) {
+                rejectedFields.put(id, outcome.rejectedField());
+            } else if (loadedByHash.containsKey((String) landed.get(2))) {
+                duplicates.put(id, loadedByHash.get((String) landed.get(2)));
+            } else {
+                loadedByHash.put((String) landed.get(2), id);
+                clients.add(outcome.client());
+                phones.addAll(outcome.phones());
+                addresses.addAll(outcome.addresses());
+                outcome.products().stream().sorted().forEach(products::add);
+            }
+        }
+
+        LoadedRows rows = db.jooq(LoadedRows::read);
+        assertEquals(clients, rows.clients());
+        assertEquals(phones, rows.phones());
+        assertEquals(addresses, rows.addresses());
+        assertEquals(products.size(), rows.products().size());
+        assertEquals(products.stream().sorted().toList(), rows.products().stream().sorted().toList());
+
+        Map<Long, String> reasons = new HashMap<>();
+        db.query("select request_id, reason from test_mv.load_errors").forEach(r -> reasons.put((Long) r.get(0), (String) r.get(1)));
+        assertEquals(rejectedFields.keySet(), reasons.keySet());
+        rejectedFields.forEach((id, field) -> assertTrue(reasons.get(id).startsWith(field + ":"),
+                "document " + id + ": '" + reasons.get(id) + "' should name " + field));
+        Map<Long, Long> recordedDuplicates = new HashMap<>();
+        db.query("select request_id, duplicate_of from test_mv.load_duplicates")
+                .forEach(r -> recordedDuplicates.put((Long) r.get(0), (Long) r.get(1)));
+        assertEquals(duplicates, recordedDuplicates);
+        assertTrue(duplicates.size() > 500 && rejectedFields.size() > 500, "the corpus mixes in both kinds");
+        assertEquals(20_000, clients.size() + rejectedFields.size() + duplicates.size());
+    }
+
+    @Test
+    void documents_equal_as_jsonb_whatever_their_key_order_and_spacing_are_loaded_once() {
+        db.land("{\"application_id\": 1, \"phones\": [{\"home\": \"1\"}]}");
+        db.execute("call load_batch(100)");
+        db.land("{ \"phones\" : [ { \"home\" : \"1\" } ] , \"application_id\" : 1 }",
+                "{\"phones\":[{\"home\":\"1\"}],\"application_id\":1}");
+        db.execute("call load_batch(1)");
+        db.execute("call load_batch(100)");
+
+        assertEquals(1, db.count("select count(*) from test_mv.clients"));
+        assertEquals(1, db.count("select count(*) from test_mv.phones"));
+        assertEquals(List.of(List.of(2L, 1L), List.of(3L, 1L)),
+                db.query("select request_id, duplicate_of from test_mv.load_duplicates order by 1"));
+    }
+
+    @Test
+    void duplicates_within_one_batch_are_loaded_once_the_first_one_wins() {
+        db.land("{\"application_id\": 9}", "{\"application_id\": 9}", "{\"application_id\": 9}");
+        db.execute("call load_batch(100)");
+        assertEquals(List.of(List.of(1L)), db.query("select request_id from test_mv.clients"));
+        assertEquals(List.of(List.of(2L, 1L), List.of(3L, 1L)),
+                db.query("select request_id, duplicate_of from test_mv.load_duplicates order by 1"));
+    }
+
+    @Test
+    void a_document_equal_to_a_rejected_one_is_rejected_again_not_counted_as_a_duplicate() {
+        db.land("{\"application_id\": \"x\"}", "{\"application_id\": \"x\"}");
+        db.loadAll(1);
+        assertEquals(2, db.count("select count(*) from test_mv.load_errors"));
+        assertEquals(0, db.count("select count(*) from test_mv.load_duplicates"));
+    }
+}

@@ -1,0 +1,36 @@
+package io.incrementalloader.load;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.incrementalloader.testing.TestDatabase;
+import java.util.List;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Every PL/pgSQL routine of db/ passes plpgsql_check with no error and no warning. The extension comes from Debian
+ * (postgresql-15-plpgsql-check), installed by .ci/run; outside CI, a server without it skips this test.
+ */
+class RoutineChecksTest {
+    @RegisterExtension
+    static final TestDatabase db = new TestDatabase();
+
+    @Test
+    void every_plpgsql_routine_passes_plpgsql_check_without_errors_or_warnings() {
+        boolean available = db.count("select count(*) from pg_available_extensions where name = 'plpgsql_check'") == 1;
+        if (System.getenv("CI") == null) {
+            Assumptions.assumeTrue(available, "plpgsql_check is not installed on this server");
+        }
+        db.execute("create extension if not exists plpgsql_check");
+        List<List<Object>> routines = db.query("select p.oid::regprocedure::text from pg_proc p"
+                + " join pg_namespace n on n.oid = p.pronamespace join pg_language l on l.oid = p.prolang"
+                + " where l.lanname = 'plpgsql' and n.nspname in ('public', 'test_mv') order by 1");
+        assertEquals(List.of(List.of("load_batch(integer)"), List.of("test_mv.load_next_batch(integer)")), routines);
+        for (List<Object> routine : routines) {
+            List<List<Object>> findings = db.query("select level, message, statement, query from plpgsql_check_function_tb('"
+                    + routine.get(0) + "', fatal_errors => false, extra_warnings => true, performance_warnings => true)");
+            assertEquals(List.of(), findings, routine.get(0) + " has plpgsql_check findings");
+        }
+    }
+}
