@@ -1,0 +1,115 @@
+package io.incrementalloader.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.incrementalloader.testing.Cli;
+import io.incrementalloader.testing.TestDatabase;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/** import and load from the command line: files in, rows out, and every user mistake a short message and exit 2. */
+class ImportAndLoadCommandTest {
+    @RegisterExtension
+    static final TestDatabase db = new TestDatabase();
+
+    @TempDir
+    Path dir;
+
+    Cli.Result run(String... args) {
+        String[] withUrl = new String[args.length + 2];
+        System.arraycopy(args, 0, withUrl, 0, args.length);
+        withUrl[args.length] = "--url";
+        withUrl[args.length + 1] = db.settings().url();
+        return Cli.run(withUrl);
+    }
+
+    @Test
+    void a_json_array_file_is_landed_and_loaded() throws Exception {
+        Path file = Files.writeString(dir.resolve("docs.json"),
+                "[{\"application_id\": 1, \"amount\": 1.10, \"big\": 123456789012345678901234567890},\n {\"application_id\": 2}]");
+        Cli.Result imported = run("import", file.toString());
+        assertEquals(0, imported.exitCode(), imported::toString);
+        assertTrue(imported.out().contains("Imported 2 documents"), imported::toString);
+        assertEquals(true, db.queryOne("select stage = '{\"application_id\": 1, \"amount\": 1.10,"
+                + " \"big\": 123456789012345678901234567890}'::jsonb from fake_json_request where id = 1"),
+                "numbers land exactly as written");
+
+        Cli.Result loaded = run("load", "--batch-size", "1");
+        assertEquals(0, loaded.exitCode(), loaded::toString);
+        assertTrue(loaded.out().contains("2 documents in 2 batches (loaded 2"), loaded::toString);
+        assertEquals(2, db.count("select count(*) from test_mv.clients"));
+    }
+
+    @Test
+    void an_ndjson_file_is_landed_one_document_a_line_with_backslashes_and_unicode_intact() throws Exception {
+        Path file = Files.writeString(dir.resolve("docs.ndjson"),
+                "{\"application_id\": 1, \"s\": \"a\\\\b \\\"q\\\" \\t 日本\"}\n\n{\"application_id\": 2}\n[1]\n");
+        Cli.Result imported = run("import", file.toString());
+        assertEquals(0, imported.exitCode(), imported::toString);
+        assertEquals(3, db.count("select count(*) from fake_json_request"));
+        assertEquals("a\\b \"q\" \t 日本", db.queryOne("select stage->>'s' from fake_json_request where id = 1"));
+    }
+
+    @Test
+    void a_truncated_file_lands_nothing_and_says_where_it_broke() throws Exception {
+        Path file = Files.writeString(dir.resolve("cut.json"), "[{\"application_id\": 1},\n{\"application_id\": 2},\n{\"applic");
+        Cli.Result result = run("import", file.toString());
+        assertEquals(2, result.exitCode(), result::toString);
+        assertTrue(result.err().contains("line 3"), result::toString);
+        assertTrue(result.err().contains("nothing was imported"), result::toString);
+        assertFalse(result.err().contains("\tat "), "no stack trace");
+        assertEquals(0, db.count("select count(*) from fake_json_request"));
+    }
+
+    @Test
+    void invalid_json_in_the_middle_of_an_ndjson_file_lands_nothing() throws Exception {
+        Path file = Files.writeString(dir.resolve("bad.ndjson"), "{\"application_id\": 1}\n{\"application_id\": 2,}\n");
+        Cli.Result result = run("import", file.toString());
+        assertEquals(2, result.exitCode(), result::toString);
+        assertTrue(result.err().contains("line 2, column"), result::toString);
+        assertEquals(0, db.count("select count(*) from fake_json_request"));
+    }
+
+    @Test
+    void a_missing_file_an_empty_file_and_an_unclosed_array_are_user_errors() throws Exception {
+        Path empty = Files.writeString(dir.resolve("empty.json"), "  \n");
+        Path unclosed = Files.writeString(dir.resolve("open.json"), "[{\"application_id\": 1}");
+        for (String file : new String[] {dir.resolve("missing.json").toString(), empty.toString(), unclosed.toString()}) {
+            Cli.Result result = run("import", file);
+            assertEquals(2, result.exitCode(), result::toString);
+            assertTrue(result.err().startsWith("error: "), result::toString);
+            assertTrue(result.err().lines().count() <= 2, result::toString);
+        }
+        assertEquals(0, db.count("select count(*) from fake_json_request"));
+    }
+
+    @Test
+    void a_bad_batch_size_or_an_unknown_command_is_a_short_usage_error() {
+        for (String[] args : new String[][] {{"load", "--batch-size", "0"}, {"load", "--batch-size", "ten"}, {"lod"}}) {
+            Cli.Result result = run(args);
+            assertEquals(2, result.exitCode(), result::toString);
+            assertTrue(result.err().lines().count() <= 2, result::toString);
+        }
+    }
+
+    @Test
+    void an_unreachable_database_is_a_user_error_without_a_stack_trace() {
+        Cli.Result result = Cli.run("load", "--url", "jdbc:postgresql://127.0.0.1:1/nowhere");
+        assertEquals(2, result.exitCode(), result::toString);
+        assertTrue(result.err().contains("Cannot connect to jdbc:postgresql://127.0.0.1:1/nowhere"), result::toString);
+        assertFalse(result.err().contains("\tat "), result::toString);
+    }
+
+    @Test
+    void migrate_is_idempotent() {
+        Cli.Result first = run("migrate");
+        Cli.Result second = run("migrate");
+        assertEquals(0, first.exitCode(), first::toString);
+        assertEquals("The schema is up to date.\n", second.out());
+    }
+}
