@@ -1,0 +1,116 @@
+package io.incrementalloader.cli;
+
+import io.incrementalloader.UserError;
+import io.incrementalloader.db.ConnectionSettings;
+import io.incrementalloader.db.Migrations;
+import io.incrementalloader.generate.DocumentGenerator;
+import io.incrementalloader.load.BatchFigures;
+import io.incrementalloader.load.BatchLoader;
+import io.incrementalloader.load.DocumentImporter;
+import io.incrementalloader.verify.Reconciliation;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.BufferedOutputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.jooq.SQLDialect;
+import org.jooq.impl.DSL;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "demo", description = "The whole job end to end: migrate, generate, import, load, verify, and a summary.")
+final class DemoCommand implements Callable<Integer> {
+    @Mixin
+    ConnectionOptions connection;
+
+    @Option(names = "--count", paramLabel = "N", defaultValue = "100000", description = "Documents to generate (default 100000).")
+    long count;
+
+    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "100", description = "Documents a batch (default 100).")
+    int batchSize;
+
+    @Override
+    public Integer call() throws Exception {
+        BatchOptions.check(batchSize);
+        if (count < 1) {
+            throw new UserError("--count must be at least 1, not " + count + ".");
+        }
+        ConnectionSettings settings = connection.settings();
+        if (!settings.explicit() && !answers(settings)) {
+            System.out.println("No database configured and none answers on localhost:5432: using an embedded PostgreSQL 15.");
+            try (EmbeddedPostgres embedded = EmbeddedPostgres.builder().start()) {
+                return run(new ConnectionSettings(embedded.getJdbcUrl("postgres", "postgres"), "postgres", null, true));
+            }
+        }
+        return run(settings);
+    }
+
+    private int run(ConnectionSettings settings) throws Exception {
+        System.out.println("Database: " + settings);
+        int applied = Migrations.apply(settings);
+        System.out.println("1. migrate   " + (applied == 0 ? "schema up to date" : applied + " migrations applied"));
+
+        Path file = Files.createTempFile("incremental-loader-demo-", ".json");
+        try {
+            long started = System.nanoTime();
+            DocumentGenerator.Written written;
+            try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 16)) {
+                written = new DocumentGenerator(42, 0.02, 0.02).write(count, out);
+            }
+            System.out.printf("2. generate  %,d documents (%,d duplicates, %,d malformed), %,d MB, %.1f s%n",
+                    written.documents(), written.duplicates(), written.malformed(), Files.size(file) >> 20, since(started));
+
+            started = System.nanoTime();
+            long imported;
+            try (Connection c = settings.open(); Progress progress = new Progress("importing")) {
+                imported = new DocumentImporter().importFile(c, file, progress::show);
+            }
+            double importSeconds = since(started);
+            System.out.printf("3. import    %,d documents with COPY, %.1f s (%,.0f documents/s)%n", imported, importSeconds,
+                    imported / importSeconds);
+
+            started = System.nanoTime();
+            BatchFigures figures;
+            try (Connection c = settings.open(); Progress progress = new Progress("loading")) {
+                figures = new BatchLoader(batchSize).drain(c, () -> false, total -> progress.show(total.taken()));
+            }
+            double loadSeconds = since(started);
+            System.out.printf("4. load      %s%n            %.1f s: %,.0f documents/s, %,.0f rows/s%n", figures, loadSeconds,
+                    figures.taken() / loadSeconds, figures.rows() / loadSeconds);
+
+            started = System.nanoTime();
+            List<Reconciliation.Difference> differences;
+            try (Connection c = settings.open()) {
+                differences = new Reconciliation(DSL.using(c, SQLDialect.POSTGRES)).check();
+            }
+            if (differences.isEmpty()) {
+                System.out.printf("5. verify    sound: every table holds exactly what the documents say, %.1f s%n", since(started));
+                System.out.println("Next: `status` shows the position and the run history; rejected documents and"
+                        + " their reasons are in test_mv.load_errors.");
+                return 0;
+            }
+            differences.forEach(d -> System.out.println("5. verify    DIFFERENT " + d));
+            return LoaderCommand.CHECK_FAILED;
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    private static boolean answers(ConnectionSettings settings) {
+        try (Connection ignored = settings.open()) {
+            return true;
+        } catch (UserError e) {
+            return false;
+        } catch (java.sql.SQLException e) {
+            return true;
+        }
+    }
+
+    private static double since(long startedNanos) {
+        return (System.nanoTime() - startedNanos) / 1e9;
+    }
+}

@@ -1,0 +1,68 @@
+package io.incrementalloader.cli;
+
+import io.incrementalloader.UserError;
+import io.incrementalloader.db.ConnectionSettings;
+import io.incrementalloader.schedule.LoadRun;
+import io.incrementalloader.schedule.Schedule;
+import io.incrementalloader.schedule.Scheduler;
+import java.time.Duration;
+import java.time.ZoneId;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import sun.misc.Signal;
+
+@Command(name = "serve", description = "The scheduler: a run every 5 minutes by default; stops cleanly on SIGTERM.")
+final class ServeCommand implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger("serve");
+
+    @Mixin
+    ConnectionOptions connection;
+
+    @Option(names = "--cron", paramLabel = "EXPR", description = "A 5-field cron expression (default '*/5 * * * *').")
+    String cron;
+
+    @Option(names = "--interval", paramLabel = "DURATION", description = "A run every DURATION instead (1s, 5m, ...).")
+    String interval;
+
+    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "100", description = "Documents a batch (default 100).")
+    int batchSize;
+
+    @Option(names = "--retry-delay", paramLabel = "DURATION", defaultValue = "1m",
+            description = "How long after a failed run its one retry comes (default 1m).")
+    String retryDelay;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        BatchOptions.check(batchSize);
+        if (cron != null && interval != null) {
+            throw new UserError("Give --cron or --interval, not both.");
+        }
+        Schedule schedule = interval != null ? Schedule.every(Schedule.parseDuration(interval, "--interval"))
+                : Schedule.cron(cron != null ? cron : "*/5 * * * *", ZoneId.systemDefault());
+        Duration retry = Schedule.parseDuration(retryDelay, "--retry-delay");
+        ConnectionSettings settings = connection.settings();
+
+        Scheduler[] holder = new Scheduler[1];
+        LoadRun run = new LoadRun(settings, batchSize, () -> holder[0].isStopping());
+        Scheduler scheduler = new Scheduler(schedule, run, retry);
+        holder[0] = scheduler;
+        // SIGTERM and Ctrl-C end the wait, or let the current batch commit, and then the process exits 0.
+        Signal.handle(new Signal("TERM"), signal -> stop(scheduler, "SIGTERM"));
+        Signal.handle(new Signal("INT"), signal -> stop(scheduler, "SIGINT"));
+
+        log.info("serving {}: a run {}, batches of {}", settings, schedule, batchSize);
+        run.get(); // a first run at start, so a restarted service catches up at once
+        scheduler.run();
+        log.info("stopped");
+        return 0;
+    }
+
+    private static void stop(Scheduler scheduler, String signal) {
+        log.info("{} received: stopping after the current batch", signal);
+        scheduler.stop();
+    }
+}

@@ -1,0 +1,35 @@
+package io.incrementalloader.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import io.incrementalloader.db.ConnectionSettings;
+import io.incrementalloader.status.LoaderStatus;
+import java.sql.Connection;
+import org.jooq.SQLDialect;
+import org.jooq.impl.DSL;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "status", description = "The position, what is pending (and the lag), rejected and loaded, and the last batches.")
+final class StatusCommand extends DatabaseCommand {
+    @Option(names = "--json", description = "One JSON object, for scripts and monitoring.")
+    boolean json;
+
+    @Override
+    int run(ConnectionSettings settings) throws Exception {
+        LoaderStatus status;
+        try (Connection connection = settings.open()) {
+            status = LoaderStatus.read(DSL.using(connection, SQLDialect.POSTGRES));
+        }
+        if (json) {
+            System.out.println(new ObjectMapper().registerModule(new JavaTimeModule())
+                    .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+                    .disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS)
+                    .writeValueAsString(status));
+        } else {
+            System.out.print(status.render());
+        }
+        return 0;
+    }
+}

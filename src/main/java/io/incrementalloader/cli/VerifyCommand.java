@@ -1,0 +1,32 @@
+package io.incrementalloader.cli;
+
+import io.incrementalloader.db.ConnectionSettings;
+import io.incrementalloader.verify.Reconciliation;
+import java.sql.Connection;
+import java.util.List;
+import org.jooq.SQLDialect;
+import org.jooq.impl.DSL;
+import picocli.CommandLine.Command;
+
+@Command(name = "verify", description = "Check that the tables hold exactly what the loaded documents say; exit 1 "
+        + "and the table named on a difference.")
+final class VerifyCommand extends DatabaseCommand {
+    @Override
+    int run(ConnectionSettings settings) throws Exception {
+        long started = System.nanoTime();
+        List<Reconciliation.Difference> differences;
+        try (Connection connection = settings.open()) {
+            differences = new Reconciliation(DSL.using(connection, SQLDialect.POSTGRES)).check();
+        }
+        double seconds = (System.nanoTime() - started) / 1e9;
+        if (differences.isEmpty()) {
+            System.out.printf("Sound: clients, phones, addresses, products and load_duplicates hold exactly what the "
+                    + "loaded documents say, and every taken document is accounted for once (%.1f s).%n", seconds);
+            return 0;
+        }
+        for (Reconciliation.Difference difference : differences) {
+            System.out.println("DIFFERENT " + difference);
+        }
+        return LoaderCommand.CHECK_FAILED;
+    }
+}

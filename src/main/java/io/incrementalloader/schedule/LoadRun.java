@@ -1,0 +1,80 @@
+package io.incrementalloader.schedule;
+
+import io.incrementalloader.db.ConnectionSettings;
+import io.incrementalloader.db.Migrations;
+import io.incrementalloader.load.BatchFigures;
+import io.incrementalloader.load.BatchLoader;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One scheduled run: drain what is pending, in transactions of batch-size documents, and log one line with the
+ * figures. Runs of several instances never overlap: a run first takes a session-level advisory lock, and an
+ * instance that cannot get it at once skips the tick instead of queueing behind the other (no lock storm).
+ */
+public final class LoadRun implements Supplier<RunOutcome> {
+    /** The advisory lock key that serve instances share ("ILOADER" in ASCII). */
+    public static final long SERVE_LOCK_KEY = 0x494C4F41444552L;
+
+    private static final Logger log = LoggerFactory.getLogger("serve");
+
+    private final ConnectionSettings settings;
+    private final BatchLoader loader;
+    private final BooleanSupplier stopping;
+    private boolean migrated;
+
+    public LoadRun(ConnectionSettings settings, int batchSize, BooleanSupplier stopping) {
+        this.settings = settings;
+        this.loader = new BatchLoader(batchSize);
+        this.stopping = stopping;
+    }
+
+    @Override
+    public RunOutcome get() {
+        long started = System.nanoTime();
+        try {
+            if (!migrated) {
+                Migrations.apply(settings);
+                migrated = true;
+            }
+            try (Connection connection = settings.open()) {
+                if (!tryLock(connection)) {
+                    log.info("run skipped: another instance is loading");
+                    return RunOutcome.SKIPPED;
+                }
+                BatchFigures figures = loader.drain(connection, stopping, total -> { });
+                double seconds = (System.nanoTime() - started) / 1e9;
+                log.info("run done: {} in {} s ({} documents/s){}", figures, String.format("%.2f", seconds),
+                        Math.round(figures.taken() / Math.max(seconds, 1e-9)),
+                        stopping.getAsBoolean() ? "; stopped early" : "");
+                // Closing the connection releases the advisory lock.
+                return RunOutcome.DONE;
+            }
+        } catch (RuntimeException | SQLException e) {
+            log.warn("run failed: {}", oneLine(e));
+            return RunOutcome.FAILED;
+        }
+    }
+
+    private static boolean tryLock(Connection connection) throws SQLException {
+        try (PreparedStatement lock = connection.prepareStatement("select pg_try_advisory_lock(?)")) {
+            lock.setLong(1, SERVE_LOCK_KEY);
+            try (ResultSet row = lock.executeQuery()) {
+                row.next();
+                return row.getBoolean(1);
+            }
+        }
+    }
+
+    private static String oneLine(Throwable e) {
+        String message = e.getMessage() == null ? e.toString() : e.getMessage();
+        int newline = message.indexOf('\n');
+        return newline < 0 ? message : message.substring(0, newline);
+    }
+}

@@ -1,0 +1,11 @@
+package io.incrementalloader.schedule;
+
+/** How one scheduled run ended. */
+public enum RunOutcome {
+    /** It loaded whatever was pending (possibly nothing). */
+    DONE,
+    /** Another instance was running; this one left the work to it. */
+    SKIPPED,
+    /** It failed (the database went away, say); the scheduler retries once. */
+    FAILED
+}

@@ -1,0 +1,75 @@
+package io.incrementalloader.schedule;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs a job on a schedule, with the semantics operators know from the original Airflow DAG: a failed run is
+ * retried once after {@code retryDelay}; ticks missed while a run was going on are not replayed (the next run is
+ * the next tick after it ends); runs never overlap in one process (one thread does them all). {@link #stop()} ends
+ * the wait at once, or lets the current run finish its batch.
+ */
+public final class Scheduler {
+    private static final Logger log = LoggerFactory.getLogger("serve");
+
+    /** Waiting, replaceable in tests so that minutes pass at once. */
+    public interface Sleeper {
+        /** Waits until {@code until}; false when told to stop meanwhile. */
+        boolean sleepUntil(Instant until, CountDownLatch stopped) throws InterruptedException;
+    }
+
+    private static final Sleeper REAL_TIME = (until, stopped) -> {
+        long millis = Duration.between(Instant.now(), until).toMillis();
+        return !stopped.await(Math.max(0, millis), TimeUnit.MILLISECONDS);
+    };
+
+    private final Schedule schedule;
+    private final Supplier<RunOutcome> job;
+    private final Duration retryDelay;
+    private final Clock clock;
+    private final Sleeper sleeper;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    public Scheduler(Schedule schedule, Supplier<RunOutcome> job, Duration retryDelay) {
+        this(schedule, job, retryDelay, Clock.systemUTC(), REAL_TIME);
+    }
+
+    public Scheduler(Schedule schedule, Supplier<RunOutcome> job, Duration retryDelay, Clock clock, Sleeper sleeper) {
+        this.schedule = schedule;
+        this.job = job;
+        this.retryDelay = retryDelay;
+        this.clock = clock;
+        this.sleeper = sleeper;
+    }
+
+    /** Runs until {@link #stop()}; a run that is going on then finishes first. */
+    public void run() throws InterruptedException {
+        while (!isStopping()) {
+            Instant due = schedule.next(clock.instant());
+            if (!sleeper.sleepUntil(due, stopped)) {
+                return;
+            }
+            if (job.get() == RunOutcome.FAILED && !isStopping()) {
+                log.info("retrying in {}", retryDelay.toString().substring(2).toLowerCase());
+                if (!sleeper.sleepUntil(clock.instant().plus(retryDelay), stopped)) {
+                    return;
+                }
+                job.get();
+            }
+        }
+    }
+
+    public void stop() {
+        stopped.countDown();
+    }
+
+    public boolean isStopping() {
+        return stopped.getCount() == 0;
+    }
+}

@@ -1,0 +1,128 @@
+package io.incrementalloader.status;
+
+import static io.incrementalloader.generated.public_.Tables.FAKE_JSON_REQUEST;
+import static io.incrementalloader.generated.test_mv.Tables.CLIENTS;
+import static io.incrementalloader.generated.test_mv.Tables.LOAD_BATCHES;
+import static io.incrementalloader.generated.test_mv.Tables.LOAD_DUPLICATES;
+import static io.incrementalloader.generated.test_mv.Tables.LOAD_ERRORS;
+import static io.incrementalloader.generated.test_mv.Tables.LOAD_METADATA;
+
+import io.incrementalloader.generated.test_mv.tables.records.LoadMetadataRecord;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.OffsetDateTime;
+import java.util.List;
+import org.jooq.DSLContext;
+import org.jooq.Record;
+
+/** Where the loader stands, read in one go: the position, what is pending and how old, the totals, the last batches. */
+public record LoaderStatus(Position position, Pending pending, Totals totals, List<Batch> lastBatches,
+                           List<Rejection> lastErrors) {
+
+    public record Position(long lastRequestId, String lastXid, LocalDate lastDate, String lastHash, Long lastBatchId,
+                           OffsetDateTime updatedAt) {
+    }
+
+    /**
+     * Documents landed past the position. {@code waiting} of them belong to transactions younger than one still
+     * open, which the loader waits for; {@code heldBackBy} names the oldest open transaction when that matters.
+     */
+    public record Pending(long documents, long waiting, OffsetDateTime oldestLandedAt, Duration lag, String heldBackBy) {
+    }
+
+    public record Totals(long landed, long loaded, long rejected, long duplicates) {
+    }
+
+    public record Batch(long batchId, OffsetDateTime startedAt, long millis, int taken, int loaded, int rejected,
+                        int duplicates, String caller) {
+    }
+
+    public record Rejection(long requestId, String reason, OffsetDateTime rejectedAt) {
+    }
+
+    public static LoaderStatus read(DSLContext sql) {
+        LoadMetadataRecord m = sql.selectFrom(LOAD_METADATA).fetchSingle();
+        Position position = new Position(m.getLastRequestId(), String.valueOf(m.getLastXid()), m.getLastDate(),
+                m.getLastHash(), m.getLastBatchId(), m.getUpdatedAt());
+
+        Record p = sql.resultQuery("""
+                select count(*) as documents,
+                       count(*) filter (where r.landed_xid >= pg_snapshot_xmin(pg_current_snapshot())) as waiting,
+                       min(r.landed_at) as oldest
+                  from public.fake_json_request r, test_mv.load_metadata m
+                 where (r.landed_xid, r.id) > (m.last_xid, m.last_request_id)""").fetchSingle();
+        long waiting = p.get("waiting", Long.class);
+        OffsetDateTime oldest = p.get("oldest", OffsetDateTime.class);
+        String heldBackBy = waiting == 0 ? null : sql.resultQuery("""
+                select format('pid %s (%s, %s, transaction open since %s)', pid, coalesce(nullif(application_name, ''), 'unnamed'),
+                              state, date_trunc('second', xact_start))
+                  from pg_stat_activity
+                 where backend_xid is not null and pid <> pg_backend_pid()
+                 order by age(backend_xid) desc
+                 limit 1""").fetchOptional(0, String.class).orElse(null);
+        Pending pending = new Pending(p.get("documents", Long.class), waiting, oldest,
+                oldest == null ? Duration.ZERO : Duration.between(oldest, OffsetDateTime.now()), heldBackBy);
+
+        Totals totals = new Totals(
+                sql.fetchCount(FAKE_JSON_REQUEST),
+                sql.fetchCount(CLIENTS), sql.fetchCount(LOAD_ERRORS), sql.fetchCount(LOAD_DUPLICATES));
+
+        List<Batch> batches = sql.selectFrom(LOAD_BATCHES).orderBy(LOAD_BATCHES.BATCH_ID.desc()).limit(10)
+                .fetch(b -> new Batch(b.getBatchId(), b.getStartedAt(),
+                        Duration.between(b.getStartedAt(), b.getFinishedAt()).toMillis(), b.getTaken(), b.getLoaded(),
+                        b.getRejected(), b.getDuplicates(), b.getCaller()));
+        List<Rejection> errors = sql.select(LOAD_ERRORS.REQUEST_ID, LOAD_ERRORS.REASON, LOAD_ERRORS.REJECTED_AT)
+                .from(LOAD_ERRORS).orderBy(LOAD_ERRORS.REJECTED_AT.desc(), LOAD_ERRORS.REQUEST_ID.desc()).limit(5)
+                .fetch(e -> new Rejection(e.value1(), e.value2(), e.value3()));
+        return new LoaderStatus(position, pending, totals, batches, errors);
+    }
+
+    /** The report a person reads at a glance. */
+    public String render() {
+        StringBuilder out = new StringBuilder();
+        out.append(String.format("Position   document %d (landed %s, hash %s), batch %s, moved %s%n",
+                position.lastRequestId(), position.lastDate() == null ? "-" : position.lastDate(),
+                position.lastHash() == null ? "-" : position.lastHash(),
+                position.lastBatchId() == null ? "-" : position.lastBatchId(), ago(position.updatedAt())));
+        out.append(String.format("Pending    %,d documents%s%n", pending.documents(), pending.documents() == 0 ? ""
+                : ", oldest landed " + ago(pending.oldestLandedAt()) + " (lag " + human(pending.lag()) + ")"));
+        if (pending.waiting() > 0) {
+            out.append(String.format("Waiting    %,d of them belong to transactions younger than an open one: %s%n",
+                    pending.waiting(), pending.heldBackBy() == null ? "it has just ended" : pending.heldBackBy()));
+        }
+        out.append(String.format("Landed     %,d: loaded %,d, rejected %,d, duplicates %,d%n", totals.landed(),
+                totals.loaded(), totals.rejected(), totals.duplicates()));
+        if (!lastBatches.isEmpty()) {
+            out.append("Last batches\n");
+            out.append(String.format("  %8s  %-25s %8s %6s %6s %8s %10s  %s%n",
+                    "batch", "started", "ms", "taken", "loaded", "rejected", "duplicates", "caller"));
+            for (Batch b : lastBatches) {
+                out.append(String.format("  %8d  %-25s %8d %6d %6d %8d %10d  %s%n", b.batchId(),
+                        b.startedAt().withNano(0), b.millis(), b.taken(), b.loaded(), b.rejected(), b.duplicates(),
+                        b.caller()));
+            }
+        }
+        if (!lastErrors.isEmpty()) {
+            out.append("Last rejections (all in test_mv.load_errors)\n");
+            for (Rejection e : lastErrors) {
+                out.append(String.format("  document %d: %s%n", e.requestId(), e.reason()));
+            }
+        }
+        return out.toString();
+    }
+
+    private static String ago(OffsetDateTime time) {
+        return time == null ? "never" : human(Duration.between(time, OffsetDateTime.now())) + " ago";
+    }
+
+    private static String human(Duration duration) {
+        long seconds = Math.max(0, duration.toSeconds());
+        if (seconds < 120) {
+            return seconds + " s";
+        }
+        if (seconds < 7200) {
+            return seconds / 60 + " min";
+        }
+        return seconds < 172_800 ? seconds / 3600 + " h" : seconds / 86_400 + " days";
+    }
+}

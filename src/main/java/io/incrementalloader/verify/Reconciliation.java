@@ -1,0 +1,197 @@
+package io.incrementalloader.verify;
+
+import static io.incrementalloader.generated.public_.Tables.FAKE_JSON_REQUEST;
+import static io.incrementalloader.generated.public_.Tables.STAGE_JSON_WITH_DATE;
+import static io.incrementalloader.generated.test_mv.Tables.ADDRESSES;
+import static io.incrementalloader.generated.test_mv.Tables.CLIENTS;
+import static io.incrementalloader.generated.test_mv.Tables.LOAD_DUPLICATES;
+import static io.incrementalloader.generated.test_mv.Tables.LOAD_ERRORS;
+import static io.incrementalloader.generated.test_mv.Tables.LOAD_METADATA;
+import static io.incrementalloader.generated.test_mv.Tables.PHONES;
+import static io.incrementalloader.generated.test_mv.Tables.PRODUCTS;
+import static org.jooq.impl.DSL.condition;
+import static org.jooq.impl.DSL.count;
+import static org.jooq.impl.DSL.field;
+import static org.jooq.impl.DSL.inline;
+import static org.jooq.impl.DSL.name;
+import static org.jooq.impl.DSL.not;
+import static org.jooq.impl.DSL.select;
+import static org.jooq.impl.DSL.table;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Supplier;
+import org.jooq.DSLContext;
+import org.jooq.Record;
+import org.jooq.Record2;
+import org.jooq.Select;
+import org.jooq.Table;
+
+/**
+ * Checks that the four tables hold exactly what the loaded documents say, and that every landed document is
+ * accounted for. The expected rows are derived again from the stage, in SQL written apart from load_batch's, and
+ * compared with the tables (read through jOOQ's generated classes) with EXCEPT ALL both ways, so that the work
+ * stays in the database: a million documents take seconds, not a million round trips.
+ */
+public final class Reconciliation {
+    private static final int SHOWN = 3;
+
+    /** One table's verdict: rows the mapping expects but the table lacks, and rows the table has but should not. */
+    public record Difference(String table, long missing, long unexpected, List<String> examples) {
+        @Override
+        public String toString() {
+            return table + ": " + missing + " expected row(s) missing, " + unexpected + " unexpected row(s)"
+                    + (examples.isEmpty() ? "" : "; first: " + String.join("; ", examples));
+        }
+    }
+
+    private final DSLContext sql;
+
+    public Reconciliation(DSLContext sql) {
+        this.sql = sql;
+    }
+
+    /** Every difference found; an empty list means the load is sound. */
+    public List<Difference> check() {
+        List<Difference> differences = new ArrayList<>();
+        compare("clients", this::expectedClients, () -> select(CLIENTS.REQUEST_ID,
+                CLIENTS.APPLICATION_ID.cast(String.class), CLIENTS.DOCUMENT_HASH.cast(String.class)).from(CLIENTS),
+                differences);
+        compare("phones", this::expectedPhones, () -> select(PHONES.REQUEST_ID, PHONES.POSITION.cast(String.class),
+                PHONES.TYPE, PHONES.NUMBER).from(PHONES), differences);
+        compare("addresses", this::expectedAddresses, () -> select(ADDRESSES.REQUEST_ID,
+                ADDRESSES.POSITION.cast(String.class), ADDRESSES.TYPE, ADDRESSES.DATE.cast(String.class),
+                ADDRESSES.CITY, ADDRESSES.STREET, ADDRESSES.HOUSE, ADDRESSES.FLAT.cast(String.class)).from(ADDRESSES),
+                differences);
+        compare("products", this::expectedProducts, () -> select(PRODUCTS.REQUEST_ID, PRODUCTS.PRODUCT_NAME,
+                PRODUCTS.COUNT.cast(String.class), PRODUCTS.COST.cast(String.class),
+                PRODUCTS.TOTAL_SUM.cast(String.class)).from(PRODUCTS), differences);
+        compare("load_duplicates", this::expectedDuplicates, () -> select(LOAD_DUPLICATES.REQUEST_ID,
+                LOAD_DUPLICATES.DUPLICATE_OF).from(LOAD_DUPLICATES), differences);
+        checkAccounting(differences);
+        return differences;
+    }
+
+    /** Loaded documents: each client's application_id and hash, from its own stage row. */
+    private Select<? extends Record> expectedClients() {
+        return select(STAGE_JSON_WITH_DATE.ID, field("{0} ->> 'application_id'", String.class, STAGE_JSON_WITH_DATE.STAGE),
+                STAGE_JSON_WITH_DATE.HASH.cast(org.jooq.impl.SQLDataType.UUID).cast(String.class))
+                .from(STAGE_JSON_WITH_DATE).join(CLIENTS).on(CLIENTS.REQUEST_ID.eq(STAGE_JSON_WITH_DATE.ID));
+    }
+
+    private Select<? extends Record> expectedPhones() {
+        Table<?> phone = table("jsonb_path_query({0}, 'strict $.phones[*]') with ordinality", loadedStage())
+                .as("phone", "element", "position");
+        Table<?> entry = table("jsonb_each({0})", field(name("phone", "element"))).as("entry", "key", "value");
+        return select(STAGE_JSON_WITH_DATE.ID, field(name("phone", "position")).cast(String.class),
+                field(name("entry", "key"), String.class), field("{0} #>> '{}'", String.class, field(name("entry", "value"))))
+                .from(loadedStages()).crossJoin(phone).crossJoin(entry);
+    }
+
+    private Select<? extends Record> expectedAddresses() {
+        Table<?> address = table("jsonb_path_query({0}, 'strict $.addresses[*]') with ordinality", loadedStage())
+                .as("a", "element", "position");
+        var element = field(name("a", "element"));
+        return select(STAGE_JSON_WITH_DATE.ID, field(name("a", "position")).cast(String.class),
+                text(element, "type"),
+                field("to_char(to_date({0} ->> 'date', 'DD-MM-YYYY'), 'YYYY-MM-DD')", String.class, element),
+                text(element, "address,city"), text(element, "address,street"), text(element, "address,house"),
+                text(element, "address,flat"))
+                .from(loadedStages()).crossJoin(address);
+    }
+
+    private Select<? extends Record> expectedProducts() {
+        Table<?> count = table("jsonb_each(coalesce({0} #> '{products,product_cnt}', '{}'))", loadedStage())
+                .as("c", "name", "value");
+        return select(STAGE_JSON_WITH_DATE.ID, field(name("c", "name"), String.class),
+                field("{0}::text", String.class, field(name("c", "value"))),
+                field("{0} #>> array['products', 'product_cost', {1}]", String.class, loadedStage(), field(name("c", "name"))),
+                text(loadedStage(), "products,total_sum"))
+                .from(loadedStages()).crossJoin(count);
+    }
+
+    /** A duplicate points at the loaded document with its hash. */
+    private Select<? extends Record> expectedDuplicates() {
+        var original = CLIENTS.as("original");
+        return select(LOAD_DUPLICATES.REQUEST_ID, original.REQUEST_ID)
+                .from(LOAD_DUPLICATES)
+                .join(STAGE_JSON_WITH_DATE).on(STAGE_JSON_WITH_DATE.ID.eq(LOAD_DUPLICATES.REQUEST_ID))
+                .join(original).on(original.DOCUMENT_HASH.eq(STAGE_JSON_WITH_DATE.HASH.cast(org.jooq.impl.SQLDataType.UUID)));
+    }
+
+    /** Every landed document up to the position is loaded, rejected or a duplicate, once; none past it is. */
+    private void checkAccounting(List<Difference> differences) {
+        var m = LOAD_METADATA.as("m");
+        var s = FAKE_JSON_REQUEST.as("s");
+        Table<?> outcomes = select(CLIENTS.REQUEST_ID.as("request_id")).from(CLIENTS)
+                .unionAll(select(LOAD_ERRORS.REQUEST_ID).from(LOAD_ERRORS))
+                .unionAll(select(LOAD_DUPLICATES.REQUEST_ID).from(LOAD_DUPLICATES))
+                .asTable("o");
+        var outcome = outcomes.field("request_id", Long.class);
+        var taken = condition("({0}, {1}) <= ({2}, {3})", s.LANDED_XID, s.ID, m.LAST_XID, m.LAST_REQUEST_ID);
+
+        Table<?> notOnce = sql.select(s.ID, count(outcome).as("outcomes"))
+                .from(s.crossJoin(m).leftJoin(outcomes).on(outcome.eq(s.ID)))
+                .where(taken)
+                .groupBy(s.ID)
+                .having(count(outcome).ne(1))
+                .asTable("not_once");
+        Table<?> stray = sql.select(outcome)
+                .from(outcomes.crossJoin(m).leftJoin(s).on(s.ID.eq(outcome)))
+                .where(s.ID.isNull().or(not(taken)))
+                .asTable("stray");
+        long notOnceCount = sql.fetchCount(notOnce);
+        long strayCount = sql.fetchCount(stray);
+        if (notOnceCount + strayCount > 0) {
+            List<String> examples = new ArrayList<>();
+            sql.selectFrom(notOnce).limit(SHOWN).forEach(r -> examples.add("document " + r.get(0) + " has "
+                    + r.get(1) + " outcomes instead of one"));
+            sql.selectFrom(stray).limit(SHOWN).forEach(r -> examples.add("document " + r.get(0)
+                    + " has an outcome but is past the position or was never landed"));
+            differences.add(new Difference("accounting", notOnceCount, strayCount, examples));
+        }
+    }
+
+    /**
+     * Compares one table with what the mapping expects. jOOQ's query objects are mutable (a set operation changes
+     * its left side), so each side is built afresh for every use.
+     */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private void compare(String table, Supplier<Select<? extends Record>> expected,
+                         Supplier<Select<? extends Record>> actual, List<Difference> differences) {
+        String[] columns = new String[actual.get().getSelect().size()];
+        Arrays.setAll(columns, i -> "c" + i);
+        Supplier<Table<?>> missing = () -> ((Select) expected.get()).exceptAll(actual.get()).asTable("missing", columns);
+        Supplier<Table<?>> unexpected = () -> ((Select) actual.get()).exceptAll(expected.get()).asTable("unexpected", columns);
+        Record2<Integer, Integer> counts = sql.select(
+                field(select(count()).from(missing.get())).as("missing"),
+                field(select(count()).from(unexpected.get())).as("unexpected")).fetchSingle();
+        if (counts.value1() + counts.value2() > 0) {
+            List<String> examples = new ArrayList<>();
+            sql.selectFrom(missing.get()).limit(SHOWN).forEach(r -> examples.add("missing " + values(r)));
+            sql.selectFrom(unexpected.get()).limit(SHOWN).forEach(r -> examples.add("unexpected " + values(r)));
+            differences.add(new Difference(table, counts.value1(), counts.value2(), examples));
+        }
+    }
+
+    private static org.jooq.Field<org.jooq.JSONB> loadedStage() {
+        return STAGE_JSON_WITH_DATE.STAGE;
+    }
+
+    private static Table<?> loadedStages() {
+        return STAGE_JSON_WITH_DATE.join(CLIENTS).on(CLIENTS.REQUEST_ID.eq(STAGE_JSON_WITH_DATE.ID));
+    }
+
+    private static org.jooq.Field<String> text(org.jooq.Field<?> json, String path) {
+        return field("{0} #>> {1}::text[]", String.class, json, inline("{" + path + "}"));
+    }
+
+    private static String values(Record record) {
+        List<String> values = new ArrayList<>();
+        for (int i = 0; i < record.size(); i++) {
+            values.add(String.valueOf(record.get(i)));
+        }
+        return "(" + String.join(", ", values) + ")";
+    }
+}
