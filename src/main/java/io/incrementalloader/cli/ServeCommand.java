@@ -17,7 +17,7 @@ import sun.misc.Signal;
 
 @Command(name = "serve", description = "The scheduler: a run every 5 minutes by default; stops cleanly on SIGTERM.")
 final class ServeCommand implements Callable<Integer> {
-    private static final Logger log = LoggerFactory.getLogger("serve");
+    private static final Logger log = LoggerFactory.getLogger("io.incrementalloader.serve");
 
     @Mixin
     ConnectionOptions connection;

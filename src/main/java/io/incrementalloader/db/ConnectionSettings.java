@@ -59,7 +59,7 @@ public record ConnectionSettings(String url, String user, String password, boole
         try {
             return DriverManager.getConnection(url, properties);
         } catch (SQLException e) {
-            throw new UserError("Cannot connect to " + url + " as " + user + ": " + firstLine(e.getMessage())
+            throw new UserError("Cannot connect to " + url + " as " + user + ": " + firstLine(e.getMessage()).replaceAll("\\.$", "")
                     + ". Check --url/--user/--password or LOADER_DB_URL/LOADER_DB_USER/LOADER_DB_PASSWORD.", e);
         }
     }

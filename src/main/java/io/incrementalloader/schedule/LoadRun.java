@@ -22,7 +22,7 @@ public final class LoadRun implements Supplier<RunOutcome> {
     /** The advisory lock key that serve instances share ("ILOADER" in ASCII). */
     public static final long SERVE_LOCK_KEY = 0x494C4F41444552L;
 
-    private static final Logger log = LoggerFactory.getLogger("serve");
+    private static final Logger log = LoggerFactory.getLogger("io.incrementalloader.serve");
 
     private final ConnectionSettings settings;
     private final BatchLoader loader;

@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * the wait at once, or lets the current run finish its batch.
  */
 public final class Scheduler {
-    private static final Logger log = LoggerFactory.getLogger("serve");
+    private static final Logger log = LoggerFactory.getLogger("io.incrementalloader.serve");
 
     /** Waiting, replaceable in tests so that minutes pass at once. */
     public interface Sleeper {

@@ -81,7 +81,8 @@ public final class Reconciliation {
     }
 
     private Select<? extends Record> expectedPhones() {
-        Table<?> phone = table("jsonb_path_query({0}, 'strict $.phones[*]') with ordinality", loadedStage())
+        Table<?> phone = table("jsonb_path_query(coalesce(nullif({0} -> 'phones', 'null'), '[]'), 'strict $[*]') with ordinality",
+                loadedStage())
                 .as("phone", "element", "position");
         Table<?> entry = table("jsonb_each({0})", field(name("phone", "element"))).as("entry", "key", "value");
         return select(STAGE_JSON_WITH_DATE.ID, field(name("phone", "position")).cast(String.class),
@@ -90,7 +91,8 @@ public final class Reconciliation {
     }
 
     private Select<? extends Record> expectedAddresses() {
-        Table<?> address = table("jsonb_path_query({0}, 'strict $.addresses[*]') with ordinality", loadedStage())
+        Table<?> address = table("jsonb_path_query(coalesce(nullif({0} -> 'addresses', 'null'), '[]'), 'strict $[*]') with ordinality",
+                loadedStage())
                 .as("a", "element", "position");
         var element = field(name("a", "element"));
         return select(STAGE_JSON_WITH_DATE.ID, field(name("a", "position")).cast(String.class),
@@ -102,7 +104,7 @@ public final class Reconciliation {
     }
 
     private Select<? extends Record> expectedProducts() {
-        Table<?> count = table("jsonb_each(coalesce({0} #> '{products,product_cnt}', '{}'))", loadedStage())
+        Table<?> count = table("jsonb_each(coalesce(nullif({0} #> '{products,product_cnt}', 'null'), '{}'))", loadedStage())
                 .as("c", "name", "value");
         return select(STAGE_JSON_WITH_DATE.ID, field(name("c", "name"), String.class),
                 field("{0}::text", String.class, field(name("c", "value"))),

@@ -122,9 +122,14 @@ public final class TestDatabase implements BeforeAllCallback, AfterAllCallback, 
 
     /** Lands {@code count} small well-formed documents, application_id 0, 1, 2, ... */
     public void landNumbered(int count) {
+        landNumbered(0, count);
+    }
+
+    /** Lands {@code count} distinct small well-formed documents, application_id from, from + 1, ... */
+    public void landNumbered(int from, int count) {
         String[] documents = new String[count];
         for (int i = 0; i < count; i++) {
-            documents[i] = "{\"application_id\": " + i + ", \"phones\": [{\"mobile\": \"0" + i + "\"}]}";
+            documents[i] = "{\"application_id\": " + (from + i) + ", \"phones\": [{\"mobile\": \"0" + (from + i) + "\"}]}";
         }
         land(documents);
     }

@@ -1,0 +1,112 @@
+package io.incrementalloader.schedule;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.incrementalloader.Main;
+import io.incrementalloader.testing.TestDatabase;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/** serve as operators run it: real processes, real signals, one database. */
+class ServeTest {
+    @RegisterExtension
+    static final TestDatabase db = new TestDatabase();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void two_instances_load_documents_landed_while_they_run_each_once_and_exit_0_on_sigterm() throws Exception {
+        List<Process> instances = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            instances.add(serve("instance-" + i, "--interval", "1s", "--batch-size", "100"));
+        }
+        for (int t = 0; t < 50; t++) {
+            db.landNumbered(t * 100, 100);
+        }
+        waitUntil(() -> db.count("select count(*) from test_mv.clients") == 5_000, 60);
+
+        for (Process instance : instances) {
+            long signalled = System.nanoTime();
+            instance.destroy(); // SIGTERM
+            assertTrue(instance.waitFor(10, TimeUnit.SECONDS), "exits within 10 s of SIGTERM");
+            assertEquals(0, instance.exitValue(), () -> log(instance));
+            assertTrue(System.nanoTime() - signalled < TimeUnit.SECONDS.toNanos(10));
+        }
+        assertEquals(5_000, db.count("select sum(taken) from test_mv.load_batches"), "no document taken twice");
+        String logs = log(instances.get(0)) + log(instances.get(1));
+        assertTrue(logs.contains("run done: "), logs);
+        assertTrue(logs.contains("stopped"), logs);
+    }
+
+    @Test
+    void a_run_leaves_the_work_to_an_instance_that_holds_the_lock_instead_of_queueing() throws Exception {
+        db.landNumbered(10);
+        try (Connection other = db.connect(); Statement statement = other.createStatement()) {
+            statement.execute("select pg_advisory_lock(" + LoadRun.SERVE_LOCK_KEY + ")");
+            assertEquals(RunOutcome.SKIPPED, new LoadRun(db.settings(), 100, () -> false).get());
+            assertEquals(0, db.count("select count(*) from test_mv.clients"));
+        }
+        assertEquals(RunOutcome.DONE, new LoadRun(db.settings(), 100, () -> false).get());
+        assertEquals(10, db.count("select count(*) from test_mv.clients"));
+    }
+
+    @Test
+    void a_database_that_goes_away_fails_the_run_without_crashing_the_service() {
+        io.incrementalloader.db.ConnectionSettings nowhere =
+                new io.incrementalloader.db.ConnectionSettings("jdbc:postgresql://127.0.0.1:1/nowhere", "postgres", null, true);
+        assertEquals(RunOutcome.FAILED, new LoadRun(nowhere, 100, () -> false).get());
+    }
+
+    @Test
+    void an_invalid_cron_expression_is_refused_before_serving() throws Exception {
+        Process process = serve("bad-cron", "--cron", "*/5 * *");
+        assertTrue(process.waitFor(20, TimeUnit.SECONDS));
+        assertEquals(2, process.exitValue());
+        String log = log(process);
+        assertTrue(log.contains("is not a 5-field cron expression"), log);
+        assertTrue(!log.contains("\tat "), log);
+    }
+
+    private Process serve(String name, String... options) throws Exception {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                "serve", "--url", db.settings().url()));
+        command.addAll(List.of(options));
+        return new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(dir.resolve(name + ".log").toFile()).start();
+    }
+
+    private String log(Process process) {
+        try (var files = Files.list(dir)) {
+            StringBuilder all = new StringBuilder();
+            for (File file : files.map(Path::toFile).toList()) {
+                all.append(Files.readString(file.toPath()));
+            }
+            return all.toString();
+        } catch (Exception e) {
+            return e.toString();
+        }
+    }
+
+    private static void waitUntil(java.util.function.BooleanSupplier condition, int seconds) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not reached within " + seconds + " s");
+            }
+            Thread.sleep(200);
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package io.incrementalloader.status;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.incrementalloader.testing.Cli;
+import io.incrementalloader.testing.TestDatabase;
+import java.sql.Connection;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** status tells where the loader stands, for people and for scripts. */
+class StatusCommandTest {
+    @RegisterExtension
+    static final TestDatabase db = new TestDatabase();
+
+    JsonNode statusJson() throws Exception {
+        Cli.Result result = Cli.run("status", "--json", "--url", db.settings().url());
+        assertEquals(0, result.exitCode(), result::toString);
+        return new ObjectMapper().readTree(result.out());
+    }
+
+    @Test
+    void it_counts_loaded_rejected_duplicate_and_pending_documents_and_shows_the_last_batches() throws Exception {
+        db.land("{\"application_id\": 1}", "{\"application_id\": 1}", "{\"application_id\": []}");
+        db.execute("call load_batch(100)");
+        db.execute("insert into fake_json_request (stage, landed_at) values ('{\"application_id\": 5}', now() - interval '1 hour')");
+
+        JsonNode status = statusJson();
+        assertEquals(4, status.at("/totals/landed").asLong());
+        assertEquals(1, status.at("/totals/loaded").asLong());
+        assertEquals(1, status.at("/totals/rejected").asLong());
+        assertEquals(1, status.at("/totals/duplicates").asLong());
+        assertEquals(1, status.at("/pending/documents").asLong());
+        assertEquals(3, status.at("/position/lastRequestId").asLong());
+        assertTrue(status.at("/pending/lag").asText().startsWith("PT59M") || status.at("/pending/lag").asText().startsWith("PT1H"),
+                status.at("/pending/lag").asText());
+        assertEquals(3, status.at("/lastBatches/0/taken").asInt());
+        assertEquals("application_id: not a JSON integer in the 32-bit range", status.at("/lastErrors/0/reason").asText());
+
+        Cli.Result text = Cli.run("status", "--url", db.settings().url());
+        assertTrue(text.out().contains("Pending    1 documents, oldest landed 59 min ago")
+                || text.out().contains("Pending    1 documents, oldest landed 60 min ago"), text::toString);
+        assertTrue(text.out().contains("Landed     4: loaded 1, rejected 1, duplicates 1"), text::toString);
+    }
+
+    @Test
+    void it_names_the_open_transaction_that_holds_pending_documents_back() throws Exception {
+        try (Connection open = db.connect()) {
+            open.setAutoCommit(false);
+            open.createStatement().execute("set application_name = 'slow-producer'");
+            open.createStatement().execute("insert into fake_json_request (stage) values ('{\"application_id\": 1}')");
+            db.land("{\"application_id\": 2}");
+
+            JsonNode status = statusJson();
+            assertEquals(1, status.at("/pending/documents").asLong());
+            assertEquals(1, status.at("/pending/waiting").asLong());
+            assertTrue(status.at("/pending/heldBackBy").asText().contains("slow-producer"), status.toString());
+            open.rollback();
+        }
+    }
+}

@@ -1,0 +1,76 @@
+package io.incrementalloader.verify;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.incrementalloader.testing.Cli;
+import io.incrementalloader.testing.TestDatabase;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** verify proves a sound load sound, and names the table of any difference. */
+class VerifyCommandTest {
+    @RegisterExtension
+    static final TestDatabase db = new TestDatabase();
+
+    @BeforeEach
+    void aSoundLoad() {
+        db.land("{\"application_id\": 1, \"phones\": [{\"home\": \"01\"}, {\"work\": \"02\"}],"
+                        + " \"addresses\": [{\"type\": \"work\", \"date\": \"01-02-2003\", \"address\": {\"flat\": 4}}],"
+                        + " \"products\": {\"product_cnt\": {\"pen\": 2}, \"product_cost\": {\"pen\": 3}, \"total_sum\": 6}}",
+                "{\"application_id\": 2, \"phones\": [{\"home\": \"03\"}]}",
+                "{\"application_id\": 2, \"phones\": [{\"home\": \"03\"}]}",
+                "{\"application_id\": \"bad\"}");
+        db.loadAll(2);
+    }
+
+    Cli.Result verify() {
+        return Cli.run("verify", "--url", db.settings().url());
+    }
+
+    @Test
+    void a_sound_load_verifies_with_exit_0() {
+        Cli.Result result = verify();
+        assertEquals(0, result.exitCode(), result::toString);
+        assertTrue(result.out().startsWith("Sound:"), result::toString);
+    }
+
+    @Test
+    void a_deleted_phone_row_fails_with_exit_1_naming_phones() {
+        db.execute("delete from test_mv.phones where number = '02'");
+        Cli.Result result = verify();
+        assertEquals(1, result.exitCode(), result::toString);
+        assertTrue(result.out().contains("DIFFERENT phones: 1 expected row(s) missing, 0 unexpected"), result::toString);
+        assertTrue(result.out().contains("missing (1, 2, work, 02)"), result::toString);
+    }
+
+    @Test
+    void a_changed_address_or_product_is_named_both_ways() {
+        db.execute("update test_mv.addresses set flat = 5; update test_mv.products set cost = null");
+        Cli.Result result = verify();
+        assertEquals(1, result.exitCode(), result::toString);
+        assertTrue(result.out().contains("DIFFERENT addresses: 1 expected row(s) missing, 1 unexpected"), result::toString);
+        assertTrue(result.out().contains("DIFFERENT products: 1 expected row(s) missing, 1 unexpected"), result::toString);
+    }
+
+    @Test
+    void a_document_loaded_twice_or_never_accounted_for_fails_the_accounting() {
+        db.execute("insert into test_mv.load_errors (request_id, batch_id, reason, json_data) values (2, 0, 'x', '{}');"
+                + " delete from test_mv.load_duplicates");
+        Cli.Result result = verify();
+        assertEquals(1, result.exitCode(), result::toString);
+        assertTrue(result.out().contains("DIFFERENT accounting"), result::toString);
+        assertTrue(result.out().contains("document 2 has 2 outcomes"), result::toString);
+        assertTrue(result.out().contains("document 3 has 0 outcomes"), result::toString);
+    }
+
+    @Test
+    void a_client_row_without_its_document_is_unexpected() {
+        db.execute("insert into test_mv.clients (request_id, application_id, document_hash, batch_id)"
+                + " values (99, 7, gen_random_uuid(), 0)");
+        Cli.Result result = verify();
+        assertEquals(1, result.exitCode(), result::toString);
+        assertTrue(result.out().contains("DIFFERENT clients: 0 expected row(s) missing, 1 unexpected"), result::toString);
+    }
+}
