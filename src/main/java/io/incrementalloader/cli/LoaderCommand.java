@@ -15,7 +15,7 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "incremental-loader", mixinStandardHelpOptions = true, version = "incremental-loader 0.1.0",
         description = "Loads landed JSON documents into test_mv's tables, incrementally and exactly once.",
         subcommands = {MigrateCommand.class, ImportCommand.class, LoadCommand.class, ServeCommand.class,
-                StatusCommand.class, VerifyCommand.class, GenerateCommand.class, DemoCommand.class,
+                StatusCommand.class, VerifyCommand.class, GenerateCommand.class, DemoCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class LoaderCommand implements Runnable {
     public static final int CHECK_FAILED = 1;

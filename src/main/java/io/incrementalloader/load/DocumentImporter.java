@@ -48,7 +48,8 @@ public final class DocumentImporter {
         }
     }
 
-    long importStream(Connection connection, InputStream raw, String name, LongConsumer progress) throws IOException {
+    /** Lands every document read from {@code raw}; {@code name} is what error messages call it. */
+    public long importStream(Connection connection, InputStream raw, String name, LongConsumer progress) throws IOException {
         PushbackInputStream in = new PushbackInputStream(raw, 1);
         int first = firstSignificantByte(in);
         if (first < 0) {

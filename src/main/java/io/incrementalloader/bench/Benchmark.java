@@ -1,0 +1,239 @@
+package io.incrementalloader.bench;
+
+import io.incrementalloader.db.ConnectionSettings;
+import io.incrementalloader.db.Migrations;
+import io.incrementalloader.generate.DocumentGenerator;
+import io.incrementalloader.load.DocumentImporter;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.postgresql.PGConnection;
+
+/**
+ * Measures the loader against what PostgreSQL itself needs (the floor), a client-side peer and the naive
+ * reference, on the same generated documents, each in a fresh database, and prints a table of medians.
+ *
+ * <p>The floor: COPY the documents into a bare jsonb table, plus one INSERT ... SELECT per table of the very rows
+ * the loader writes, already flattened, into test_mv's own tables (same columns, indexes and keys). A loader
+ * figure counts the COPY into fake_json_request too, so that work moved to landing time would be counted.
+ */
+public final class Benchmark {
+    private final ConnectionSettings server;
+    private final String database;
+    private final int documents;
+    private final int runs;
+    private final List<Integer> batchSizes;
+    private final PrintStream out;
+
+    public Benchmark(ConnectionSettings server, String database, int documents, int runs, List<Integer> batchSizes,
+                     PrintStream out) {
+        this.server = server;
+        this.database = database;
+        this.documents = documents;
+        this.runs = runs;
+        this.batchSizes = batchSizes;
+        this.out = out;
+    }
+
+    /** One measured scenario: seconds for each run. */
+    private record Figure(String name, List<Double> seconds) {
+        double median() {
+            List<Double> sorted = seconds.stream().sorted().toList();
+            int n = sorted.size();
+            return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+        }
+
+        double spread() {
+            return seconds.stream().mapToDouble(Double::doubleValue).max().orElse(0)
+                    - seconds.stream().mapToDouble(Double::doubleValue).min().orElse(0);
+        }
+    }
+
+    public void run() throws Exception {
+        byte[] json = generate();
+        byte[] copyText = copyText(json);
+        out.printf("incremental-loader benchmark: %,d documents (%,d MB), %d runs each, database %s%n",
+                documents, json.length >> 20, runs, database);
+        Map<String, Figure> figures = new LinkedHashMap<>();
+        figures.put("floor", measure("floor", () -> floor(copyText)));
+        for (int batchSize : batchSizes) {
+            String name = "load_batch(" + batchSize + ")";
+            figures.put(name, measure(name, () -> loader(copyText, batchSize)));
+        }
+        figures.put("client-side peer", measure("client-side peer", () -> peer(copyText, true)));
+        figures.put("naive reference", measure("naive reference", () -> peer(copyText, false)));
+        figures.put("raw COPY", measure("raw COPY", () -> rawCopy(copyText)));
+        figures.put("import", measure("import", () -> importFile(json)));
+        print(figures);
+    }
+
+    @FunctionalInterface
+    private interface Scenario {
+        /** Runs once in a fresh database and returns the seconds it took. */
+        double run() throws Exception;
+    }
+
+    private Figure measure(String name, Scenario scenario) throws Exception {
+        List<Double> seconds = new ArrayList<>();
+        for (int r = 0; r < runs; r++) {
+            seconds.add(scenario.run());
+            out.printf("  %-18s run %d: %.2f s%n", name, r + 1, seconds.get(seconds.size() - 1));
+        }
+        return new Figure(name, seconds);
+    }
+
+    /** Fresh database, migrated; returns its settings. */
+    private ConnectionSettings freshDatabase() {
+        try (Connection admin = server.open(); Statement statement = admin.createStatement()) {
+            statement.execute("drop database if exists " + database + " with (force)");
+            statement.execute("create database " + database);
+        } catch (Exception e) {
+            throw new IllegalStateException("Cannot recreate the benchmark database " + database + ": " + e.getMessage(), e);
+        }
+        ConnectionSettings settings = server.withDatabase(database);
+        Migrations.apply(settings);
+        return settings;
+    }
+
+    private double floor(byte[] copyText) throws Exception {
+        ConnectionSettings settings = freshDatabase();
+        try (Connection c = settings.open(); Statement s = c.createStatement()) {
+            // Untimed: the loader's own rows, flattened into scratch tables, then the target tables emptied.
+            copy(c, "copy public.fake_json_request (stage) from stdin", copyText);
+            s.execute("call load_batch(" + documents + ")");
+            for (String table : List.of("clients", "phones", "addresses", "products")) {
+                s.execute("create unlogged table flat_" + table + " as select * from test_mv." + table);
+            }
+            s.execute("truncate test_mv.clients, test_mv.phones, test_mv.addresses, test_mv.products");
+            s.execute("create table landing (stage jsonb not null)");
+            s.execute("vacuum analyze");
+            s.execute("checkpoint");
+
+            long started = System.nanoTime();
+            copy(c, "copy landing (stage) from stdin", copyText);
+            c.setAutoCommit(false);
+            for (String table : List.of("clients", "phones", "addresses", "products")) {
+                s.execute("insert into test_mv." + table + " select * from flat_" + table);
+            }
+            c.commit();
+            return (System.nanoTime() - started) / 1e9;
+        }
+    }
+
+    private double loader(byte[] copyText, int batchSize) throws Exception {
+        ConnectionSettings settings = freshDatabase();
+        try (Connection c = settings.open(); Statement s = c.createStatement()) {
+            s.execute("checkpoint");
+            long started = System.nanoTime();
+            copy(c, "copy public.fake_json_request (stage) from stdin", copyText);
+            s.execute("do $$ begin loop call load_batch(" + batchSize + "); commit;"
+                    + " exit when not exists (select 1 from public.fake_json_request r, test_mv.load_metadata m"
+                    + " where (r.landed_xid, r.id) > (m.last_xid, m.last_request_id)); end loop; end $$");
+            return (System.nanoTime() - started) / 1e9;
+        }
+    }
+
+    private double peer(byte[] copyText, boolean batched) throws Exception {
+        ConnectionSettings settings = freshDatabase();
+        ConnectionSettings rewriting = new ConnectionSettings(settings.url()
+                + (settings.url().contains("?") ? "&" : "?") + "reWriteBatchedInserts=true",
+                settings.user(), settings.password(), true);
+        try (Connection c = rewriting.open(); Statement s = c.createStatement()) {
+            s.execute("checkpoint");
+            long started = System.nanoTime();
+            copy(c, "copy public.fake_json_request (stage) from stdin", copyText);
+            new ClientSidePeer(batched, 100).loadAll(c);
+            return (System.nanoTime() - started) / 1e9;
+        }
+    }
+
+    private double rawCopy(byte[] copyText) throws Exception {
+        ConnectionSettings settings = freshDatabase();
+        try (Connection c = settings.open(); Statement s = c.createStatement()) {
+            s.execute("checkpoint");
+            long started = System.nanoTime();
+            copy(c, "copy public.fake_json_request (stage) from stdin", copyText);
+            return (System.nanoTime() - started) / 1e9;
+        }
+    }
+
+    private double importFile(byte[] json) throws Exception {
+        ConnectionSettings settings = freshDatabase();
+        try (Connection c = settings.open(); Statement s = c.createStatement()) {
+            s.execute("checkpoint");
+            long started = System.nanoTime();
+            new DocumentImporter().importStream(c, new ByteArrayInputStream(json), "generated", n -> { });
+            return (System.nanoTime() - started) / 1e9;
+        }
+    }
+
+    private void print(Map<String, Figure> figures) throws Exception {
+        long rows = countRows();
+        double floor = figures.get("floor").median();
+        out.println();
+        out.printf("%-22s %10s %10s %12s %12s %10s%n", "what", "median s", "spread s", "documents/s", "rows/s", "of floor");
+        for (Figure f : figures.values()) {
+            double median = f.median();
+            boolean copyOnly = f.name().contains("COPY") || f.name().equals("import");
+            out.printf("%-22s %10.2f %10.2f %12s %12s %10s%n", f.name(), median, f.spread(),
+                    String.format("%,.0f", documents / median),
+                    copyOnly ? "-" : String.format("%,.0f", rows / median),
+                    copyOnly ? "-" : String.format("%.2f", floor / median));
+        }
+        out.printf("%nrows: %,d (clients, phones, addresses, products). \"of floor\" = floor time / its time (1 = as fast as"
+                + " PostgreSQL can take the documents in and write the rows). Loader, peer and naive figures include the"
+                + " COPY into fake_json_request.%n", rows);
+    }
+
+    private long countRows() throws Exception {
+        try (Connection c = server.withDatabase(database).open(); Statement s = c.createStatement();
+             var r = s.executeQuery("select (select count(*) from test_mv.clients) + (select count(*) from test_mv.phones)"
+                     + " + (select count(*) from test_mv.addresses) + (select count(*) from test_mv.products)")) {
+            r.next();
+            long rows = r.getLong(1);
+            if (rows > 0) {
+                return rows;
+            }
+        }
+        // The last scenario (import) loads nothing: count what the loader writes for these documents.
+        ConnectionSettings settings = freshDatabase();
+        try (Connection c = settings.open(); Statement s = c.createStatement()) {
+            copy(c, "copy public.fake_json_request (stage) from stdin", copyText(generate()));
+            s.execute("call load_batch(" + documents + ")");
+            var r = s.executeQuery("select loaded + phones + addresses + products from test_mv.load_batches");
+            r.next();
+            return r.getLong(1);
+        }
+    }
+
+    private byte[] generate() throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        new DocumentGenerator(2026, 0, 0).write(documents, out);
+        return out.toByteArray();
+    }
+
+    /** The documents as COPY text: one compact document a line, backslashes doubled. */
+    private static byte[] copyText(byte[] jsonArray) {
+        String text = new String(jsonArray, StandardCharsets.UTF_8).trim();
+        // The generator writes "[\n", one document a line followed by ",", and "\n]".
+        StringBuilder copy = new StringBuilder(text.length());
+        for (String line : text.substring(1, text.length() - 1).split("\n")) {
+            String document = line.endsWith(",") ? line.substring(0, line.length() - 1) : line;
+            if (!document.isBlank()) {
+                copy.append(document.replace("\\", "\\\\")).append('\n');
+            }
+        }
+        return copy.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static void copy(Connection c, String sql, byte[] copyText) throws Exception {
+        c.unwrap(PGConnection.class).getCopyAPI().copyIn(sql, new ByteArrayInputStream(copyText));
+    }
+}

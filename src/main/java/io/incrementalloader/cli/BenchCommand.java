@@ -1,0 +1,42 @@
+package io.incrementalloader.cli;
+
+import io.incrementalloader.UserError;
+import io.incrementalloader.bench.Benchmark;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "bench", description = "Measure load_batch against the floor, a client-side peer and the naive "
+        + "reference, in a scratch database it drops and recreates; prints a table.")
+final class BenchCommand implements Callable<Integer> {
+    @Mixin
+    ConnectionOptions connection;
+
+    @Option(names = "--documents", paramLabel = "N", defaultValue = "100000", description = "Documents (default 100000).")
+    int documents;
+
+    @Option(names = "--runs", paramLabel = "R", defaultValue = "3", description = "Runs of each scenario (default 3).")
+    int runs;
+
+    @Option(names = "--batch-sizes", paramLabel = "N,N", split = ",", defaultValue = "100,1000,10000",
+            description = "load_batch sizes to measure (default 100,1000,10000).")
+    List<Integer> batchSizes;
+
+    @Option(names = "--database", paramLabel = "NAME", defaultValue = "incremental_loader_bench",
+            description = "The scratch database, dropped and recreated on the same server (default incremental_loader_bench).")
+    String database;
+
+    @Override
+    public Integer call() throws Exception {
+        if (documents < 1 || runs < 1 || batchSizes.stream().anyMatch(b -> b < 1)) {
+            throw new UserError("--documents, --runs and --batch-sizes must be positive.");
+        }
+        if (!database.matches("[a-z_][a-z0-9_]*")) {
+            throw new UserError("--database must be a plain lower-case name, not '" + database + "'.");
+        }
+        new Benchmark(connection.settings(), database, documents, runs, batchSizes, System.out).run();
+        return 0;
+    }
+}
