@@ -4,9 +4,10 @@
 -- naming the field) or load_duplicates, in the same transaction that advances load_metadata; concurrent callers
 -- queue on the metadata row, so any number of them give the result of one.
 --
--- How: each document's arrays are exploded once, into rows that carry their own problem (null when the value
--- fits its column); a document is loaded when neither it nor any of its rows has a problem, and its rows are
--- inserted from those same exploded rows. The checks never raise, so a malformed document cannot stop a batch.
+-- How: each document's arrays are exploded once, into rows that carry what is wrong with them (null when every
+-- value fits its column); the values of product_cnt and product_cost are checked per document by jsonpath. A
+-- document is loaded when nothing is wrong with it or its rows, and its rows are inserted from those same exploded
+-- rows. The checks never raise, so a malformed document cannot stop a batch.
 create or replace function test_mv.load_next_batch(p_batch_size integer)
     returns test_mv.load_batches
     language plpgsql
@@ -40,7 +41,7 @@ begin
                        then 'document: not a JSON object'
                    when s.stage -> 'application_id' is null
                        then 'application_id: missing'
-                   when not test_mv.is_json_integer(s.stage -> 'application_id', -2147483648, 2147483647)
+                   when not test_mv.is_json_int4(s.stage -> 'application_id')
                        then 'application_id: not a JSON integer in the 32-bit range'
                    when jsonb_typeof(s.stage -> 'phones') not in ('array', 'null')
                        then 'phones: not an array'
@@ -53,15 +54,20 @@ begin
                    when jsonb_typeof(s.stage #> '{products,product_cost}') not in ('object', 'null')
                        then 'products.product_cost: not an object'
                    when jsonb_typeof(s.stage #> '{products,total_sum}') <> 'null'
-                        and not test_mv.is_json_integer(s.stage #> '{products,total_sum}',
-                                                        -9223372036854775808, 9223372036854775807)
+                        and not test_mv.is_json_int8(s.stage #> '{products,total_sum}')
                        then 'products.total_sum: not null and not a JSON integer in the 64-bit range'
                end as problem,
-               -- product_cost is only looked up, never exploded: one jsonpath pass finds a bad value.
+               -- The values of product_cnt and product_cost: one jsonpath pass each finds the first bad key.
+               case when jsonb_typeof(s.stage #> '{products,product_cnt}') = 'object' then
+                   'products.product_cnt.' || (jsonb_path_query_first(s.stage #> '{products,product_cnt}',
+                       '$.keyvalue() ? (!(@.value.type() == "number" && @.value == @.value.floor()
+                            && @.value >= -2147483648 && @.value <= 2147483647)).key') #>> '{}')
+                   || ': not a JSON integer in the 32-bit range'
+               end as count_problem,
                case when jsonb_typeof(s.stage #> '{products,product_cost}') = 'object' then
                    'products.product_cost.' || (jsonb_path_query_first(s.stage #> '{products,product_cost}',
-                       '$.keyvalue() ? (@.value != null && (@.value.type() != "number" || @.value != @.value.floor()
-                            || @.value < -9223372036854775808 || @.value > 9223372036854775807)).key') #>> '{}')
+                       '$.keyvalue() ? (@.value != null && !(@.value.type() == "number" && @.value == @.value.floor()
+                            && @.value >= -9223372036854775808 && @.value <= 9223372036854775807)).key') #>> '{}')
                    || ': not null and not a JSON integer in the 64-bit range'
                end as cost_problem
           from (select s.id, s.stage, s.hash, s.date, s.landed_xid
@@ -72,13 +78,11 @@ begin
                  limit p_batch_size) s
     ),
     phone_rows as materialized (
-        select t.id, e.position, kv.key as type, kv.value #>> '{}' as number,
-               case when kv.key is null or e.phone - kv.key <> '{}'::jsonb
-                    then format('phones[%s]: not an object with exactly one key', e.position - 1) end as problem
+        -- strict keyvalue() of an object gives its keys; of anything else, nothing (silently).
+        select t.id, e.position, jsonb_path_query_array(e.phone, 'strict $.keyvalue()', '{}', true) as entries
           from taken t
          cross join lateral jsonb_array_elements(case when jsonb_typeof(t.stage -> 'phones') = 'array'
                                                       then t.stage -> 'phones' end) with ordinality e(phone, position)
-          left join lateral jsonb_each(case when jsonb_typeof(e.phone) = 'object' then e.phone end) kv on true
     ),
     address_rows as materialized (
         select t.id, e.position, e.address ->> 'type' as type, e.address ->> 'date' as date,
@@ -94,7 +98,7 @@ begin
                    when jsonb_typeof(e.address -> 'address') not in ('object', 'null')
                        then format('addresses[%s].address: not null and not an object', e.position - 1)
                    when jsonb_typeof(e.address #> '{address,flat}') <> 'null'
-                        and not test_mv.is_json_integer(e.address #> '{address,flat}', -2147483648, 2147483647)
+                        and not test_mv.is_json_int4(e.address #> '{address,flat}')
                        then format('addresses[%s].address.flat: not null and not a JSON integer in the 32-bit range',
                                    e.position - 1)
                end as problem
@@ -103,9 +107,7 @@ begin
                                                       then t.stage -> 'addresses' end) with ordinality e(address, position)
     ),
     product_rows as materialized (
-        select t.id, p.key as product_name, p.value as count,
-               case when not test_mv.is_json_integer(p.value, -2147483648, 2147483647)
-                    then format('products.product_cnt.%s: not a JSON integer in the 32-bit range', p.key) end as problem
+        select t.id, p.key as product_name, p.value as count
           from taken t
          cross join lateral jsonb_each(case when jsonb_typeof(t.stage #> '{products,product_cnt}') = 'object'
                                             then t.stage #> '{products,product_cnt}' end) p
@@ -115,11 +117,12 @@ begin
         select distinct on (x.id) x.id, x.problem
           from (select t.id, t.problem, 0 as rule, 0::bigint as position from taken t where t.problem is not null
                 union all
-                select p.id, p.problem, 1, p.position from phone_rows p where p.problem is not null
+                select p.id, format('phones[%s]: not an object with exactly one key', p.position - 1), 1, p.position
+                  from phone_rows p where jsonb_array_length(p.entries) <> 1
                 union all
                 select a.id, a.problem, 2, a.position from address_rows a where a.problem is not null
                 union all
-                select p.id, p.problem, 3, 0 from product_rows p where p.problem is not null
+                select t.id, t.count_problem, 3, 0 from taken t where t.count_problem is not null
                 union all
                 select t.id, t.cost_problem, 4, 0 from taken t where t.cost_problem is not null) x
          order by x.id, x.rule, x.position, x.problem
@@ -146,7 +149,7 @@ begin
     ),
     new_phones as (
         insert into test_mv.phones (request_id, position, type, number)
-        select p.id, p.position, p.type, p.number
+        select p.id, p.position, p.entries -> 0 ->> 'key', p.entries -> 0 -> 'value' #>> '{}'
           from phone_rows p
           join loaded l on l.id = p.id
         returning 1
