@@ -98,6 +98,15 @@ class ImportAndLoadCommandTest {
     }
 
     @Test
+    void every_command_answers_help_even_with_its_required_options_missing() {
+        for (String command : new String[] {"migrate", "import", "load", "serve", "status", "verify", "generate", "demo", "bench"}) {
+            Cli.Result result = Cli.run(command, "--help");
+            assertEquals(0, result.exitCode(), result::toString);
+            assertTrue(result.out().contains("Usage: incremental-loader " + command), result::toString);
+        }
+    }
+
+    @Test
     void an_unreachable_database_is_a_user_error_without_a_stack_trace() {
         Cli.Result result = Cli.run("load", "--url", "jdbc:postgresql://127.0.0.1:1/nowhere");
         assertEquals(2, result.exitCode(), result::toString);
