@@ -16,8 +16,6 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.jooq.SQLDialect;
-import org.jooq.impl.DSL;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -85,7 +83,7 @@ final class DemoCommand implements Callable<Integer> {
             started = System.nanoTime();
             List<Reconciliation.Difference> differences;
             try (Connection c = settings.open()) {
-                differences = new Reconciliation(DSL.using(c, SQLDialect.POSTGRES)).check();
+                differences = Reconciliation.check(c);
             }
             if (differences.isEmpty()) {
                 System.out.printf("5. verify    sound: every table holds exactly what the documents say, %.1f s%n", since(started));

@@ -4,8 +4,6 @@ import io.incrementalloader.db.ConnectionSettings;
 import io.incrementalloader.verify.Reconciliation;
 import java.sql.Connection;
 import java.util.List;
-import org.jooq.SQLDialect;
-import org.jooq.impl.DSL;
 import picocli.CommandLine.Command;
 
 @Command(name = "verify", description = "Check that the tables hold exactly what the loaded documents say; exit 1 "
@@ -16,7 +14,7 @@ final class VerifyCommand extends DatabaseCommand {
         long started = System.nanoTime();
         List<Reconciliation.Difference> differences;
         try (Connection connection = settings.open()) {
-            differences = new Reconciliation(DSL.using(connection, SQLDialect.POSTGRES)).check();
+            differences = Reconciliation.check(connection);
         }
         double seconds = (System.nanoTime() - started) / 1e9;
         if (differences.isEmpty()) {
