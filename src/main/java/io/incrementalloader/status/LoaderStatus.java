@@ -54,8 +54,8 @@ public record LoaderStatus(Position position, Pending pending, Totals totals, Li
         long waiting = p.get("waiting", Long.class);
         OffsetDateTime oldest = p.get("oldest", OffsetDateTime.class);
         String heldBackBy = waiting == 0 ? null : sql.resultQuery("""
-                select format('pid %s (%s, %s, transaction open since %s)', pid, coalesce(nullif(application_name, ''), 'unnamed'),
-                              state, date_trunc('second', xact_start))
+                select format('pid %s in database %s (%s, %s, transaction open since %s)', pid, datname,
+                              coalesce(nullif(application_name, ''), 'unnamed'), state, date_trunc('second', xact_start))
                   from pg_stat_activity
                  where backend_xid is not null and pid <> pg_backend_pid()
                  order by age(backend_xid) desc

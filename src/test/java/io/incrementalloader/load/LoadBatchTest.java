@@ -63,6 +63,35 @@ class LoadBatchTest {
     }
 
     @Test
+    void load_pending_drains_everything_in_one_committed_transaction_per_batch() {
+        db.landNumbered(250);
+
+        db.execute("call load_pending(100)");
+
+        assertEquals(250, db.count("select count(*) from test_mv.clients"));
+        assertEquals(List.of(List.of(100, 100), List.of(100, 100), List.of(50, 50)),
+                db.query("select taken, loaded from test_mv.load_batches order by batch_id"));
+        assertEquals(3, db.count("select count(distinct xmin::text) from test_mv.load_batches"));
+    }
+
+    @Test
+    void load_pending_returns_when_the_rest_waits_for_an_older_open_transaction() throws SQLException {
+        db.landNumbered(10);
+        try (Connection older = db.connect()) {
+            older.setAutoCommit(false);
+            older.createStatement().execute("select pg_current_xact_id()");
+            db.landNumbered(11, 5);
+
+            db.execute("call load_pending(3)");
+            assertEquals(10, db.count("select count(*) from test_mv.clients"));
+
+            older.commit();
+        }
+        db.execute("call load_pending(3)");
+        assertEquals(15, db.count("select count(*) from test_mv.clients"));
+    }
+
+    @Test
     void a_call_with_nothing_pending_changes_nothing() {
         db.landNumbered(3);
         db.execute("call load_batch(100)");

@@ -57,7 +57,9 @@ class StatusCommandTest {
             JsonNode status = statusJson();
             assertEquals(1, status.at("/pending/documents").asLong());
             assertEquals(1, status.at("/pending/waiting").asLong());
-            assertTrue(status.at("/pending/heldBackBy").asText().contains("slow-producer"), status.toString());
+            String database = db.settings().url().substring(db.settings().url().lastIndexOf('/') + 1);
+            assertTrue(status.at("/pending/heldBackBy").asText().contains("in database " + database + " (slow-producer"),
+                    status.toString());
             open.rollback();
         }
     }
