@@ -4,10 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.incrementalloader.Main;
 import io.incrementalloader.testing.Cli;
 import io.incrementalloader.testing.TestDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -95,6 +98,31 @@ class ImportAndLoadCommandTest {
             assertEquals(2, result.exitCode(), result::toString);
             assertTrue(result.err().lines().count() <= 2, result::toString);
         }
+    }
+
+    /** generate and import stream: a file larger than the heap goes through both without running out of memory. */
+    @Test
+    void a_file_larger_than_the_heap_is_generated_and_imported_in_a_32_mb_heap() throws Exception {
+        Path file = dir.resolve("large.json");
+        assertEquals(0, inSmallHeap("generate", "--count", "150000", "--seed", "11", "--output", file.toString()));
+        assertTrue(Files.size(file) > 40L << 20, "the file should outgrow the 32 MB heap: " + Files.size(file));
+
+        assertEquals(0, inSmallHeap("import", file.toString(), "--url", db.settings().url()));
+
+        assertEquals(150_000, db.count("select count(*) from fake_json_request"));
+    }
+
+    private int inSmallHeap(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx32m", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("small-heap.log").toFile()).start();
+        int exitCode = process.waitFor();
+        if (exitCode != 0) {
+            System.err.println(Files.readString(dir.resolve("small-heap.log")));
+        }
+        return exitCode;
     }
 
     @Test
