@@ -37,6 +37,23 @@ class VerifyCommandTest {
     }
 
     @Test
+    void verify_finds_a_load_in_progress_sound() throws Exception {
+        db.landNumbered(100, 3000);
+        Thread loader = new Thread(() -> db.loadAll(10));
+        loader.start();
+        try {
+            for (int run = 0; run < 3 && loader.isAlive(); run++) {
+                Cli.Result result = verify();
+                assertEquals(0, result.exitCode(), result::toString);
+            }
+        } finally {
+            loader.join();
+        }
+        assertEquals(0, verify().exitCode());
+        assertEquals(3002, db.count("select count(*) from test_mv.clients"));
+    }
+
+    @Test
     void a_deleted_phone_row_fails_with_exit_1_naming_phones() {
         db.execute("delete from test_mv.phones where number = '02'");
         Cli.Result result = verify();
