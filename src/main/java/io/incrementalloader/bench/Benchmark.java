@@ -103,8 +103,7 @@ public final class Benchmark {
     }
 
     private double floor(byte[] copyText) throws Exception {
-        ConnectionSettings settings = freshDatabase();
-        try (Connection c = settings.open(); Statement s = c.createStatement()) {
+        try (Connection c = freshDatabase().open(); Statement s = c.createStatement()) {
             // Untimed: the loader's own rows, flattened into scratch tables, then the target tables emptied.
             copy(c, "copy public.fake_json_request (stage) from stdin", copyText);
             s.execute("call load_batch(" + documents + ")");
@@ -114,29 +113,25 @@ public final class Benchmark {
             s.execute("truncate test_mv.clients, test_mv.phones, test_mv.addresses, test_mv.products");
             s.execute("create table landing (stage jsonb not null)");
             s.execute("vacuum analyze");
-            s.execute("checkpoint");
-
-            long started = System.nanoTime();
-            copy(c, "copy landing (stage) from stdin", copyText);
-            c.setAutoCommit(false);
-            for (String table : List.of("clients", "phones", "addresses", "products")) {
-                s.execute("insert into test_mv." + table + " select * from flat_" + table);
-            }
-            c.commit();
-            return (System.nanoTime() - started) / 1e9;
+            return timed(c, () -> {
+                copy(c, "copy landing (stage) from stdin", copyText);
+                c.setAutoCommit(false);
+                for (String table : List.of("clients", "phones", "addresses", "products")) {
+                    s.execute("insert into test_mv." + table + " select * from flat_" + table);
+                }
+                c.commit();
+            });
         }
     }
 
     private double loader(byte[] copyText, int batchSize) throws Exception {
-        ConnectionSettings settings = freshDatabase();
-        try (Connection c = settings.open(); Statement s = c.createStatement()) {
-            s.execute("checkpoint");
-            long started = System.nanoTime();
-            copy(c, "copy public.fake_json_request (stage) from stdin", copyText);
-            s.execute("do $$ begin loop call load_batch(" + batchSize + "); commit;"
-                    + " exit when not exists (select 1 from public.fake_json_request r, test_mv.load_metadata m"
-                    + " where (r.landed_xid, r.id) > (m.last_xid, m.last_request_id)); end loop; end $$");
-            return (System.nanoTime() - started) / 1e9;
+        try (Connection c = freshDatabase().open(); Statement s = c.createStatement()) {
+            return timed(c, () -> {
+                copy(c, "copy public.fake_json_request (stage) from stdin", copyText);
+                s.execute("do $$ begin loop call load_batch(" + batchSize + "); commit;"
+                        + " exit when not exists (select 1 from public.fake_json_request r, test_mv.load_metadata m"
+                        + " where (r.landed_xid, r.id) > (m.last_xid, m.last_request_id)); end loop; end $$");
+            });
         }
     }
 
@@ -145,33 +140,39 @@ public final class Benchmark {
         ConnectionSettings rewriting = new ConnectionSettings(settings.url()
                 + (settings.url().contains("?") ? "&" : "?") + "reWriteBatchedInserts=true",
                 settings.user(), settings.password(), true);
-        try (Connection c = rewriting.open(); Statement s = c.createStatement()) {
-            s.execute("checkpoint");
-            long started = System.nanoTime();
-            copy(c, "copy public.fake_json_request (stage) from stdin", copyText);
-            new ClientSidePeer(batched, 100).loadAll(c);
-            return (System.nanoTime() - started) / 1e9;
+        try (Connection c = rewriting.open()) {
+            return timed(c, () -> {
+                copy(c, "copy public.fake_json_request (stage) from stdin", copyText);
+                new ClientSidePeer(batched, 100).loadAll(c);
+            });
         }
     }
 
     private double rawCopy(byte[] copyText) throws Exception {
-        ConnectionSettings settings = freshDatabase();
-        try (Connection c = settings.open(); Statement s = c.createStatement()) {
-            s.execute("checkpoint");
-            long started = System.nanoTime();
-            copy(c, "copy public.fake_json_request (stage) from stdin", copyText);
-            return (System.nanoTime() - started) / 1e9;
+        try (Connection c = freshDatabase().open()) {
+            return timed(c, () -> copy(c, "copy public.fake_json_request (stage) from stdin", copyText));
         }
     }
 
     private double importFile(byte[] json) throws Exception {
-        ConnectionSettings settings = freshDatabase();
-        try (Connection c = settings.open(); Statement s = c.createStatement()) {
-            s.execute("checkpoint");
-            long started = System.nanoTime();
-            new DocumentImporter().importStream(c, new ByteArrayInputStream(json), "generated", n -> { });
-            return (System.nanoTime() - started) / 1e9;
+        try (Connection c = freshDatabase().open()) {
+            return timed(c, () -> new DocumentImporter().importStream(c, new ByteArrayInputStream(json), "generated", n -> { }));
         }
+    }
+
+    @FunctionalInterface
+    private interface Work {
+        void run() throws Exception;
+    }
+
+    /** Seconds the work takes, after a CHECKPOINT, so that every scenario starts with no dirty buffers to flush. */
+    private static double timed(Connection c, Work work) throws Exception {
+        try (Statement s = c.createStatement()) {
+            s.execute("checkpoint");
+        }
+        long started = System.nanoTime();
+        work.run();
+        return (System.nanoTime() - started) / 1e9;
     }
 
     private void print(Map<String, Figure> figures) throws Exception {

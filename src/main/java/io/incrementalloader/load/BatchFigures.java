@@ -18,8 +18,8 @@ public record BatchFigures(int batches, long taken, long loaded, long rejected, 
 
     @Override
     public String toString() {
-        return String.format("%d documents in %d batches (loaded %d, rejected %d, duplicates %d; rows: clients %d, "
-                        + "phones %d, addresses %d, products %d)",
+        return String.format("%,d documents in %,d batches (loaded %,d, rejected %,d, duplicates %,d; rows: clients %,d, "
+                        + "phones %,d, addresses %,d, products %,d)",
                 taken, batches, loaded, rejected, duplicates, loaded, phones, addresses, products);
     }
 }

@@ -1,0 +1,36 @@
+package io.incrementalloader.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.incrementalloader.testing.Cli;
+import io.incrementalloader.testing.TestDatabase;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** bench runs every scenario and prints the table; the figures themselves are for people, not assertions. */
+class BenchCommandTest {
+    @RegisterExtension
+    static final TestDatabase db = new TestDatabase();
+
+    @Test
+    void a_small_run_prints_a_row_for_every_scenario_with_its_share_of_the_floor() {
+        String scratch = "bench_test_" + ProcessHandle.current().pid();
+        try {
+            Cli.Result result = Cli.run("bench", "--url", db.settings().url(), "--database", scratch,
+                    "--documents", "300", "--runs", "1", "--batch-sizes", "100,1000");
+
+            assertEquals(0, result.exitCode(), result::toString);
+            for (String scenario : new String[] {"floor", "load_batch\\(100\\)", "load_batch\\(1000\\)",
+                    "client-side peer", "naive reference"}) {
+                assertTrue(Pattern.compile("(?m)^" + scenario + " +[0-9.]+ +[0-9.]+ +[0-9,]+ +[0-9,]+ +[0-9.]+$")
+                        .matcher(result.out()).find(), scenario + " row missing\n" + result);
+            }
+            assertTrue(Pattern.compile("(?m)^import +[0-9.]+ +[0-9.]+ +[0-9,]+ +- +-$").matcher(result.out()).find(),
+                    result::toString);
+        } finally {
+            db.execute("drop database if exists " + scratch + " with (force)");
+        }
+    }
+}
