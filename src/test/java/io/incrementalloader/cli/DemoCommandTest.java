@@ -18,7 +18,7 @@ class DemoCommandTest {
         Cli.Result result = Cli.run("demo", "--count", "3000", "--url", db.settings().url());
         assertEquals(0, result.exitCode(), result::toString);
         for (String step : new String[] {"1. migrate", "2. generate  3,000 documents", "3. import    3,000 documents",
-                "4. load      3000 documents", "5. verify    sound"}) {
+                "4. load      3,000 documents", "5. verify    sound"}) {
             assertTrue(result.out().contains(step), step + " in\n" + result);
         }
         assertEquals(3000, db.count("select count(*) from test_mv.clients")

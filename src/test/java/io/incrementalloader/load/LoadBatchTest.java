@@ -1,6 +1,7 @@
 package io.incrementalloader.load;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,6 +12,8 @@ import io.incrementalloader.testing.TestDatabase;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.sql.SQLWarning;
+import java.sql.Statement;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -216,5 +219,34 @@ class LoadBatchTest {
         }
         assertEquals(95, db.count("select count(distinct request_id) from test_mv.clients"));
         assertNull(db.queryOne("select max(request_id) from test_mv.clients where request_id > 95"));
+    }
+
+    /**
+     * The statement is planned once a session (a generic plan), so its access paths must not depend on the table's
+     * size or statistics: on a table of a few rows the planner would otherwise scan and sort the whole landing table,
+     * a plan that, cached, would cost a full scan a batch once the table has grown.
+     */
+    @Test
+    void the_batch_is_taken_through_the_position_index_and_duplicates_found_through_the_hash_index() throws SQLException {
+        db.landNumbered(20);
+        db.execute("analyze public.fake_json_request; analyze test_mv.clients");
+        StringBuilder plans = new StringBuilder();
+        try (Connection connection = db.connect(); Statement statement = connection.createStatement()) {
+            statement.execute("load 'auto_explain'");
+            statement.execute("set auto_explain.log_min_duration = 0");
+            statement.execute("set auto_explain.log_nested_statements = on");
+            statement.execute("set client_min_messages = log");
+            for (int call = 0; call < 3; call++) {
+                statement.execute("select test_mv.load_next_batch(5)");
+                for (SQLWarning w = statement.getWarnings(); w != null; w = w.getNextWarning()) {
+                    plans.append(w.getMessage()).append('\n');
+                }
+                statement.clearWarnings();
+            }
+        }
+        assertTrue(plans.toString().contains("Index Scan using ix_fake_json_request_position on fake_json_request"), plans::toString);
+        assertTrue(plans.toString().contains("Index Scan using uq_clients_document_hash on clients"), plans::toString);
+        assertFalse(plans.toString().contains("Seq Scan on fake_json_request"), plans::toString);
+        assertEquals(15, db.count("select count(*) from test_mv.clients"));
     }
 }
