@@ -1,5 +1,5 @@
--- load_next_batch(batch_size): loads the next batch_size landed documents, in one statement, and returns the
--- batch's figures (null when nothing was pending). load_batch(batch_size) is its CALL-able face.
+-- load_next_batch(batch_size): loads the next batch_size landed documents, in one statement (and a second for the
+-- run history), and returns the batch's figures (null when nothing was pending). load_batch(batch_size) is its CALL-able face.
 -- Guarantee: every document taken ends up exactly once in clients (with its rows), load_errors (with a reason
 -- naming the field) or load_duplicates, in the same transaction that advances load_metadata; concurrent callers
 -- queue on the metadata row, so any number of them give the result of one.

@@ -64,8 +64,8 @@ public final class Reconciliation {
     /**
      * Every difference found; an empty list means the load is sound. All checks read one snapshot (a read-only
      * repeatable-read transaction), so a load running meanwhile cannot show up as a difference. Each table's check
-     * is one full join of a million-row scale: it gets the memory to hash it, and no JIT (its compile time
-     * exceeds what it saves, the planner's estimates for the set-returning functions being far off).
+     * sorts millions of rows at scale: it gets the memory to sort them in memory, and no JIT (the planner's
+     * estimates for the set-returning functions are so far off that it would compile for nothing).
      */
     public static List<Difference> check(Connection connection) throws SQLException {
         boolean autoCommit = connection.getAutoCommit();
