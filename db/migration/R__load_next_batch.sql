@@ -26,9 +26,10 @@ create or replace function test_mv.load_next_batch(p_batch_size integer)
     set work_mem = '32MB'
 as $$
 declare
-    -- Every transaction older than this one's xmin has ended, so every row it landed is visible from here on;
-    -- rows of younger transactions wait for a later batch. Taken before the lock: an older horizon stays true.
-    v_horizon  xid8        := pg_snapshot_xmin(pg_current_snapshot());
+    -- Every transaction below the horizon that could have landed a document here has ended, so every row it landed
+    -- is visible from here on; rows of younger transactions wait for a later batch (see load_horizon). Taken
+    -- before the lock: an older horizon stays true.
+    v_horizon  xid8        := test_mv.load_horizon();
     v_started  timestamptz := clock_timestamp();
     v_position test_mv.load_metadata;
     v_batch_id bigint;

@@ -47,9 +47,9 @@ public record LoaderStatus(Position position, Pending pending, Totals totals, Li
 
         Record p = sql.resultQuery("""
                 select count(*) as documents,
-                       count(*) filter (where r.landed_xid >= pg_snapshot_xmin(pg_current_snapshot())) as waiting,
+                       count(*) filter (where r.landed_xid >= h.horizon) as waiting,
                        min(r.landed_at) as oldest
-                  from public.fake_json_request r, test_mv.load_metadata m
+                  from public.fake_json_request r, test_mv.load_metadata m, (select test_mv.load_horizon() as horizon) h
                  where (r.landed_xid, r.id) > (m.last_xid, m.last_request_id)""").fetchSingle();
         long waiting = p.get("waiting", Long.class);
         OffsetDateTime oldest = p.get("oldest", OffsetDateTime.class);
@@ -57,7 +57,7 @@ public record LoaderStatus(Position position, Pending pending, Totals totals, Li
                 select format('pid %s in database %s (%s, %s, transaction open since %s)', pid, datname,
                               coalesce(nullif(application_name, ''), 'unnamed'), state, date_trunc('second', xact_start))
                   from pg_stat_activity
-                 where backend_xid is not null and pid <> pg_backend_pid()
+                 where backend_xid is not null and pid <> pg_backend_pid() and datname = current_database()
                  order by age(backend_xid) desc
                  limit 1""").fetchOptional(0, String.class).orElse(null);
         Pending pending = new Pending(p.get("documents", Long.class), waiting, oldest,

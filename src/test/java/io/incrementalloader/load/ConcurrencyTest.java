@@ -50,6 +50,21 @@ class ConcurrencyTest {
     }
 
     @Test
+    void a_writing_transaction_left_open_in_another_database_does_not_hold_documents_back() throws Exception {
+        try (Connection elsewhere = db.settings().withDatabase("postgres").open()) {
+            elsewhere.setAutoCommit(false);
+            elsewhere.createStatement().execute("select pg_current_xact_id()"); // a writer: it holds an xid
+            db.land("{\"application_id\": 1}", "{\"application_id\": 2}");
+
+            db.execute("call load_batch(100)");
+
+            assertEquals(2, db.count("select count(*) from test_mv.clients"),
+                    "a transaction in another database cannot land a document here, so nothing waits for it");
+            elsewhere.rollback();
+        }
+    }
+
+    @Test
     void late_documents_are_loaded_after_the_watermark_passed_their_dates() {
         db.land("{\"application_id\": 1}", "{\"application_id\": 2}");
         db.execute("call load_batch(100)");
