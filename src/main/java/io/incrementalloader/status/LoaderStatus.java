@@ -7,6 +7,7 @@ import static io.incrementalloader.generated.test_mv.Tables.LOAD_DUPLICATES;
 import static io.incrementalloader.generated.test_mv.Tables.LOAD_ERRORS;
 import static io.incrementalloader.generated.test_mv.Tables.LOAD_METADATA;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import io.incrementalloader.generated.test_mv.tables.records.LoadMetadataRecord;
 import java.time.Duration;
 import java.time.LocalDate;
@@ -28,6 +29,11 @@ public record LoaderStatus(Position position, Pending pending, Totals totals, Li
      * open, which the loader waits for; {@code heldBackBy} names the oldest open transaction when that matters.
      */
     public record Pending(long documents, long waiting, OffsetDateTime oldestLandedAt, Duration lag, String heldBackBy) {
+        /** The lag as a plain number too, for monitoring systems that alert on a threshold. */
+        @JsonProperty
+        public long lagSeconds() {
+            return lag.toSeconds();
+        }
     }
 
     public record Totals(long landed, long loaded, long rejected, long duplicates) {

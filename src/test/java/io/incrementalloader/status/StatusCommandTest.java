@@ -37,6 +37,8 @@ class StatusCommandTest {
         assertEquals(3, status.at("/position/lastRequestId").asLong());
         assertTrue(status.at("/pending/lag").asText().startsWith("PT59M") || status.at("/pending/lag").asText().startsWith("PT1H"),
                 status.at("/pending/lag").asText());
+        long lagSeconds = status.at("/pending/lagSeconds").asLong();
+        assertTrue(lagSeconds >= 3590 && lagSeconds < 3700, status.toString());
         assertEquals(3, status.at("/lastBatches/0/taken").asInt());
         assertEquals("application_id: not a JSON integer in the 32-bit range", status.at("/lastErrors/0/reason").asText());
 
