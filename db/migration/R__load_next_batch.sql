@@ -1,5 +1,6 @@
 -- load_next_batch(batch_size): loads the next batch_size landed documents, in one statement (and a second for the
--- run history), and returns the batch's figures (null when nothing was pending). load_batch(batch_size) is its CALL-able face.
+-- run history), and returns the batch's figures (null when nothing was pending). load_batch(batch_size) is its
+-- CALL-able face.
 -- Guarantee: every document taken ends up exactly once in clients (with its rows), load_errors (with a reason
 -- naming the field) or load_duplicates, in the same transaction that advances load_metadata; concurrent callers
 -- queue on the metadata row, so any number of them give the result of one.
@@ -205,8 +206,7 @@ begin
       from (select count(*) as taken, min(j.id) as first_request_id, max(j.id) as last_request_id from judged j) t
      cross join (select (select count(*) from new_clients) as loaded, (select count(*) from new_errors) as rejected,
                         (select count(*) from new_duplicates) as duplicates, (select count(*) from new_phones) as phones,
-                        (select count(*) from new_addresses) as addresses, (select count(*) from new_products) as products,
-                        (select count(*) from advanced) as advanced) w;
+                        (select count(*) from new_addresses) as addresses, (select count(*) from new_products) as products) w;
 
     if v_batch.taken = 0 then
         return null;

@@ -156,7 +156,8 @@ public final class Benchmark {
 
     private double importFile(byte[] json) throws Exception {
         try (Connection c = freshDatabase().open()) {
-            return timed(c, () -> new DocumentImporter().importStream(c, new ByteArrayInputStream(json), "generated", n -> { }));
+            return timed(c, () -> new DocumentImporter()
+                    .importStream(c, new ByteArrayInputStream(json), "generated", n -> { }));
         }
     }
 

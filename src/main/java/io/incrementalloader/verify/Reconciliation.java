@@ -9,8 +9,8 @@ import static io.incrementalloader.generated.test_mv.Tables.LOAD_ERRORS;
 import static io.incrementalloader.generated.test_mv.Tables.LOAD_METADATA;
 import static io.incrementalloader.generated.test_mv.Tables.PHONES;
 import static io.incrementalloader.generated.test_mv.Tables.PRODUCTS;
-import static org.jooq.impl.DSL.condition;
 import static org.jooq.impl.DSL.coalesce;
+import static org.jooq.impl.DSL.condition;
 import static org.jooq.impl.DSL.count;
 import static org.jooq.impl.DSL.field;
 import static org.jooq.impl.DSL.inline;
@@ -206,12 +206,13 @@ public final class Reconciliation {
                 .unionAll(select(a.fields()).select(inline(-1)).from(a))
                 .asTable("stacked", columns);
         Field<?>[] value = Arrays.copyOf(stacked.fields(), width);
-        Field<BigDecimal> surplus = sum(stacked.field("side", Integer.class)).as("surplus");
-        Table<?> unmatched = select(value).select(surplus).from(stacked).groupBy(value)
-                .having(sum(stacked.field("side", Integer.class)).ne(BigDecimal.ZERO)).asTable("unmatched");
+        Field<BigDecimal> surplus = sum(stacked.field("side", Integer.class));
+        Table<?> unmatched = select(value).select(surplus.as("surplus")).from(stacked).groupBy(value)
+                .having(surplus.ne(BigDecimal.ZERO)).asTable("unmatched");
         Field<BigDecimal> rows = unmatched.field("surplus", BigDecimal.class);
 
-        Record2<BigDecimal, BigDecimal> counts = sql.select(coalesce(sum(rows).filterWhere(rows.gt(BigDecimal.ZERO)), BigDecimal.ZERO),
+        Record2<BigDecimal, BigDecimal> counts = sql.select(
+                        coalesce(sum(rows).filterWhere(rows.gt(BigDecimal.ZERO)), BigDecimal.ZERO),
                         coalesce(sum(rows.neg()).filterWhere(rows.lt(BigDecimal.ZERO)), BigDecimal.ZERO))
                 .from(unmatched).fetchSingle();
         long missing = counts.value1().longValueExact();
@@ -219,7 +220,8 @@ public final class Reconciliation {
         if (missing + unexpected > 0) {
             List<String> examples = new ArrayList<>();
             sql.selectFrom(unmatched).orderBy(unmatched.field(0), rows.desc()).limit(SHOWN)
-                    .forEach(r -> examples.add((r.get(rows).signum() > 0 ? "missing " : "unexpected ") + values(r, width)));
+                    .forEach(r -> examples.add((r.get(rows).signum() > 0 ? "missing " : "unexpected ")
+                            + values(r, width)));
             differences.add(new Difference(table, missing, unexpected, examples));
         }
     }

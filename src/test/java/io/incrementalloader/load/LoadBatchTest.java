@@ -127,6 +127,23 @@ class LoadBatchTest {
                         + " first_request_id, last_request_id from test_mv.load_batches").get(0));
     }
 
+    /** Foreign-key checks run when the statement that wrote the rows ends; a batch's duration must include them. */
+    @Test
+    void a_batchs_recorded_duration_includes_what_runs_after_its_rows_are_written() {
+        db.landNumbered(3);
+        db.execute("create function test_mv.slow_check() returns trigger language plpgsql as"
+                + " $$ begin perform pg_sleep(0.3); return null; end $$;"
+                + " create trigger slow_check after insert on test_mv.phones for each statement"
+                + " execute function test_mv.slow_check()");
+        try {
+            db.execute("call load_batch(100)");
+        } finally {
+            db.execute("drop trigger slow_check on test_mv.phones; drop function test_mv.slow_check()");
+        }
+        assertTrue(db.count("select (extract(epoch from finished_at - started_at) * 1000)::bigint from test_mv.load_batches")
+                >= 300);
+    }
+
     @ParameterizedTest
     @EnumSource(Malformation.class)
     void a_malformed_document_is_rejected_whole_with_a_reason_naming_the_field(Malformation malformation) {
