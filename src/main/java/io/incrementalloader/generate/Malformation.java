@@ -15,6 +15,7 @@ public enum Malformation {
     APPLICATION_ID_A_FRACTION("application_id", "{\"application_id\": 1.5}"),
     APPLICATION_ID_A_BOOLEAN("application_id", "{\"application_id\": true}"),
     APPLICATION_ID_TOO_LARGE("application_id", "{\"application_id\": 3000000000}"),
+    APPLICATION_ID_IN_AN_ARRAY("application_id", "{\"application_id\": [14]}"),
     PHONES_NOT_AN_ARRAY("phones", "{\"application_id\": %d, \"phones\": {\"mobile\": \"0901300352\"}}"),
     PHONE_WITH_TWO_KEYS("phones[1]", "{\"application_id\": %d, \"phones\": [{\"home\": \"1\"}, {\"mobile\": \"2\", \"work\": \"3\"}]}"),
     PHONE_NOT_AN_OBJECT("phones[0]", "{\"application_id\": %d, \"phones\": [\"0901300352\"]}"),
@@ -31,6 +32,7 @@ public enum Malformation {
     PRODUCT_CNT_NOT_AN_OBJECT("products.product_cnt", "{\"application_id\": %d, \"products\": {\"product_cnt\": 4}}"),
     PRODUCT_COST_NOT_AN_OBJECT("products.product_cost", "{\"application_id\": %d, \"products\": {\"product_cost\": \"free\"}}"),
     PRODUCT_COUNT_A_FRACTION("products.product_cnt.pen", "{\"application_id\": %d, \"products\": {\"product_cnt\": {\"pen\": 1.5}}}"),
+    PRODUCT_COUNT_IN_AN_ARRAY("products.product_cnt.pen", "{\"application_id\": %d, \"products\": {\"product_cnt\": {\"pen\": [1]}}}"),
     PRODUCT_COUNT_NULL("products.product_cnt.pen", "{\"application_id\": %d, \"products\": {\"product_cnt\": {\"pen\": null}}}"),
     PRODUCT_COST_A_STRING("products.product_cost.pen", "{\"application_id\": %d, \"products\": {\"product_cnt\": {\"pen\": 1}, \"product_cost\": {\"pen\": \"10\"}}}"),
     TOTAL_SUM_A_STRING("products.total_sum", "{\"application_id\": %d, \"products\": {\"total_sum\": \"451\"}}");

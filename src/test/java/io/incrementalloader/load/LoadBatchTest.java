@@ -201,6 +201,20 @@ class LoadBatchTest {
                 db.query("select product_name, count, cost, total_sum from test_mv.products").get(0));
     }
 
+    /** 14.0 is the integer 14 written with a fraction; casting its text to integer would raise and stop every batch. */
+    @Test
+    void integers_written_with_a_fraction_or_an_exponent_load_as_integers_and_never_stop_the_batch() {
+        db.land("{\"application_id\": 14.0, \"addresses\": [{\"address\": {\"flat\": 2.00}}],"
+                + " \"products\": {\"product_cnt\": {\"pen\": 3.0}, \"product_cost\": {\"pen\": 1e2}, \"total_sum\": 3.0E2}}",
+                "{\"application_id\": 15}");
+        db.execute("call load_batch(100)");
+        assertEquals(List.of(List.of(1L, 14), List.of(2L, 15)),
+                db.query("select request_id, application_id from test_mv.clients order by 1"));
+        assertEquals(2, db.queryOne("select flat from test_mv.addresses"));
+        assertEquals(List.of("pen", 3, 100L, 300L),
+                db.query("select product_name, count, cost, total_sum from test_mv.products").get(0));
+    }
+
     @ParameterizedTest
     @ValueSource(ints = {0, -1})
     void a_batch_size_below_one_is_refused_and_changes_nothing(int batchSize) {

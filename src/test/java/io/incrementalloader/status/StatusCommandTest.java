@@ -59,7 +59,7 @@ class StatusCommandTest {
             JsonNode status = statusJson();
             assertEquals(1, status.at("/pending/documents").asLong());
             assertEquals(1, status.at("/pending/waiting").asLong());
-            String database = db.settings().url().substring(db.settings().url().lastIndexOf('/') + 1);
+            String database = db.settings().url().replaceAll(".*/([^/?]+)(\\?.*)?$", "$1");
             assertTrue(status.at("/pending/heldBackBy").asText().contains("in database " + database + " (slow-producer"),
                     status.toString());
             open.rollback();
