@@ -5,62 +5,46 @@
 -- Neither ever raises, so that no document can stop a batch.
 
 -- True when the document can be loaded: every rule holds. SQL, so that the planner inlines it into the batch
--- statement; a handful of jsonpath predicates over whole arrays and objects, because one jsonpath call costs less
--- than exploding the arrays into rows to look at them (the batch only explodes documents it loads).
--- In strict mode a missing key inside a filter makes the filter unknown, so "? (bad)" finds only present, bad
--- values; outside a filter it would make the whole call null, hence the sub-documents passed in.
+-- statement; one jsonpath call per part of the document, each looking at the whole part at once (cheaper than
+-- exploding the arrays into rows to look at them: the batch only explodes the documents it loads).
+-- The calls are strict and silent: inside a filter a missing key makes the filter unknown, so "? (bad)" finds only
+-- present, bad values; outside a filter (a missing or mistyped part) the call returns null, and the coalesce then
+-- says whether the part may be missing or null.
+-- "@.keyvalue().key < @.keyvalue().key" compares every key of an object with every other: true when it has two.
 create or replace function test_mv.is_loadable(p_document jsonb)
     returns boolean
     language sql immutable parallel safe
 as $$
     select coalesce(
         jsonb_typeof(p_document) = 'object'
-        and jsonb_path_exists(p_document -> 'application_id',
-                'strict $ ? (@.type() == "number" && @ == @.floor() && @ >= -2147483648 && @ <= 2147483647)', '{}', true)
-        and case coalesce(jsonb_typeof(p_document -> 'phones'), 'null')
-                when 'null' then true
-                when 'array' then
-                    -- Objects, none empty, and as many keys in all as there are phones: one key each.
-                    not jsonb_path_exists(p_document -> 'phones',
-                            'strict $[*] ? (@.type() != "object" || !exists(@.keyvalue()))', '{}', true)
-                    and jsonb_array_length(p_document -> 'phones')
-                        = jsonb_array_length(jsonb_path_query_array(p_document -> 'phones', 'strict $[*].keyvalue()',
-                                                                    '{}', true))
-                else false
-            end
-        and case coalesce(jsonb_typeof(p_document -> 'addresses'), 'null')
-                when 'null' then true
-                when 'array' then
-                    not jsonb_path_exists(p_document -> 'addresses', 'strict $[*] ? (@.type() != "object"
-                        || (@.date.type() != "null" && !(@.date.type() == "string" && @.date like_regex
-                            "^(((0[1-9]|1[0-9]|2[0-8])-(0[1-9]|1[0-2])|(29|30)-(0[13-9]|1[0-2])|31-(0[13578]|1[02]))-([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])|29-02-([0-9]{2}(0[48]|[2468][048]|[13579][26])|([2468][048]|[13579][26]|0[48])00))$"))
-                        || (@.address.type() != "null" && @.address.type() != "object")
-                        || (@.address.flat.type() != "null" && !(@.address.flat.type() == "number"
-                            && @.address.flat == @.address.flat.floor()
-                            && @.address.flat >= -2147483648 && @.address.flat <= 2147483647)))', '{}', true)
-                else false
-            end
+        and jsonb_path_exists(p_document,
+                'strict $.application_id ? (@.type() == "number" && @ == @.floor() && @ >= -2147483648 && @ <= 2147483647)',
+                '{}', true)
+        and coalesce(not jsonb_path_exists(p_document, 'strict $.phones[*] ? (@.type() != "object"
+                         || !exists(@.keyvalue()) || @.keyvalue().key < @.keyvalue().key)', '{}', true),
+                     coalesce(jsonb_typeof(p_document -> 'phones'), 'null') = 'null')
+        and coalesce(not jsonb_path_exists(p_document, 'strict $.addresses[*] ? (@.type() != "object"
+                         || (@.date.type() != "null" && !(@.date.type() == "string" && @.date like_regex
+                             "^(((0[1-9]|1[0-9]|2[0-8])-(0[1-9]|1[0-2])|(29|30)-(0[13-9]|1[0-2])|31-(0[13578]|1[02]))-([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])|29-02-([0-9]{2}(0[48]|[2468][048]|[13579][26])|([2468][048]|[13579][26]|0[48])00))$"))
+                         || (@.address.type() != "null" && @.address.type() != "object")
+                         || (@.address.flat.type() != "null" && !(@.address.flat.type() == "number"
+                             && @.address.flat == @.address.flat.floor()
+                             && @.address.flat >= -2147483648 && @.address.flat <= 2147483647)))', '{}', true),
+                     coalesce(jsonb_typeof(p_document -> 'addresses'), 'null') = 'null')
         and case coalesce(jsonb_typeof(p_document -> 'products'), 'null')
                 when 'null' then true
                 when 'object' then
-                    case coalesce(jsonb_typeof(p_document #> '{products,product_cnt}'), 'null')
-                        when 'null' then true
-                        when 'object' then
-                            not jsonb_path_exists(p_document #> '{products,product_cnt}', 'strict $.* ? (!(@.type() == "number"
-                                && @ == @.floor() && @ >= -2147483648 && @ <= 2147483647))', '{}', true)
-                        else false
-                    end
-                    and case coalesce(jsonb_typeof(p_document #> '{products,product_cost}'), 'null')
-                        when 'null' then true
-                        when 'object' then
-                            not jsonb_path_exists(p_document #> '{products,product_cost}', 'strict $.* ? (@.type() != "null"
-                                && !(@.type() == "number" && @ == @.floor()
-                                     && @ >= -9223372036854775808 && @ <= 9223372036854775807))', '{}', true)
-                        else false
-                    end
-                    and (coalesce(jsonb_typeof(p_document #> '{products,total_sum}'), 'null') = 'null'
-                         or jsonb_path_exists(p_document #> '{products,total_sum}', 'strict $ ? (@.type() == "number"
-                                && @ == @.floor() && @ >= -9223372036854775808 && @ <= 9223372036854775807)', '{}', true))
+                    coalesce(not jsonb_path_exists(p_document, 'strict $.products.product_cnt.* ? (!(@.type() == "number"
+                                 && @ == @.floor() && @ >= -2147483648 && @ <= 2147483647))', '{}', true),
+                             coalesce(jsonb_typeof(p_document #> '{products,product_cnt}'), 'null') = 'null')
+                    and coalesce(not jsonb_path_exists(p_document, 'strict $.products.product_cost.* ? (@.type() != "null"
+                                     && !(@.type() == "number" && @ == @.floor()
+                                          && @ >= -9223372036854775808 && @ <= 9223372036854775807))', '{}', true),
+                                 coalesce(jsonb_typeof(p_document #> '{products,product_cost}'), 'null') = 'null')
+                    and coalesce(jsonb_path_exists(p_document, 'strict $.products.total_sum ? (@.type() == "null"
+                                     || (@.type() == "number" && @ == @.floor()
+                                         && @ >= -9223372036854775808 && @ <= 9223372036854775807))', '{}', true),
+                                 true)
                 else false
             end,
         false)

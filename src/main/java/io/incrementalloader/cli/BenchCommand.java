@@ -24,6 +24,10 @@ final class BenchCommand implements Callable<Integer> {
             description = "load_batch sizes to measure (default 100,1000,10000).")
     List<Integer> batchSizes;
 
+    @Option(names = "--loader-only", description = "Measure the floor and load_batch only, not the peer, the naive"
+            + " reference, COPY and import (a quicker run while working on the loader).")
+    boolean loaderOnly;
+
     @Option(names = "--database", paramLabel = "NAME", defaultValue = "incremental_loader_bench",
             description = "The scratch database, dropped and recreated on the same server (default incremental_loader_bench).")
     String database;
@@ -36,7 +40,7 @@ final class BenchCommand implements Callable<Integer> {
         if (!database.matches("[a-z_][a-z0-9_]*")) {
             throw new UserError("--database must be a plain lower-case name, not '" + database + "'.");
         }
-        new Benchmark(connection.settings(), database, documents, runs, batchSizes, System.out).run();
+        new Benchmark(connection.settings(), database, documents, runs, batchSizes, loaderOnly, System.out).run();
         return 0;
     }
 }
