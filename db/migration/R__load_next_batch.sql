@@ -5,10 +5,10 @@
 -- naming the field) or load_duplicates, in the same transaction that advances load_metadata; concurrent callers
 -- queue on the metadata row, so any number of them give the result of one.
 --
--- How: each document's arrays are exploded once, into rows that carry what is wrong with them (null when every
--- value fits its column); the values of product_cnt and product_cost are checked per document by jsonpath. A
--- document is loaded when nothing is wrong with it or its rows, and its rows are inserted from those same exploded
--- rows. The checks never raise, so a malformed document cannot stop a batch.
+-- How: the batch is judged first, one row a document: loadable or not (is_loadable, one fast test; the reason only
+-- for the rare rejected one, from document_problem), and for a loadable one whether it duplicates a loaded document
+-- or an earlier one of the batch. Then each table's rows are exploded straight from the loadable documents, with no
+-- join between exploded rows. Nothing here raises on a malformed value, so a malformed document cannot stop a batch.
 create or replace function test_mv.load_next_batch(p_batch_size integer)
     returns test_mv.load_batches
     language plpgsql
@@ -18,11 +18,10 @@ create or replace function test_mv.load_next_batch(p_batch_size integer)
     -- Planning the batch statement costs ~0.9 ms, a tenth of a 100-document batch; so it is planned once a session
     -- (a generic plan), with its access paths pinned so that no parameter or statistic can turn it into a scan of
     -- the landing table: the position's index to take the batch, the unique index on document_hash to find
-    -- duplicates, hash joins between the exploded rows (a nested loop over them would be quadratic).
+    -- duplicates.
     set plan_cache_mode = force_generic_plan
     set enable_seqscan = off
     set enable_bitmapscan = off
-    set enable_nestloop = off
     -- Room to sort a batch of 10,000 documents in memory when judging duplicates.
     set work_mem = '32MB'
 as $$

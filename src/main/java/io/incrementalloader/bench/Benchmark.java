@@ -63,18 +63,29 @@ public final class Benchmark {
         byte[] copyText = copyText(json);
         out.printf("incremental-loader benchmark: %,d documents (%,d MB), %d runs each, database %s%n",
                 documents, json.length >> 20, runs, database);
-        Map<String, Figure> figures = new LinkedHashMap<>();
-        figures.put("floor", measure("floor", () -> floor(copyText)));
+        Map<String, Scenario> scenarios = new LinkedHashMap<>();
+        scenarios.put("floor", () -> floor(copyText));
         for (int batchSize : batchSizes) {
-            String name = "load_batch(" + batchSize + ")";
-            figures.put(name, measure(name, () -> loader(copyText, batchSize)));
+            scenarios.put("load_batch(" + batchSize + ")", () -> loader(copyText, batchSize));
         }
         if (!loaderOnly) {
-            figures.put("client-side peer", measure("client-side peer", () -> peer(copyText, true)));
-            figures.put("naive reference", measure("naive reference", () -> peer(copyText, false)));
-            figures.put("raw COPY", measure("raw COPY", () -> rawCopy(copyText)));
-            figures.put("import", measure("import", () -> importFile(json)));
+            scenarios.put("client-side peer", () -> peer(copyText, true));
+            scenarios.put("naive reference", () -> peer(copyText, false));
+            scenarios.put("raw COPY", () -> rawCopy(copyText));
+            scenarios.put("import", () -> importFile(json));
         }
+        // Round by round, each scenario once a round: a slow spell of the machine then touches every scenario's
+        // spread rather than all the runs of one scenario.
+        Map<String, List<Double>> seconds = new LinkedHashMap<>();
+        for (int round = 1; round <= runs; round++) {
+            for (Map.Entry<String, Scenario> scenario : scenarios.entrySet()) {
+                double run = scenario.getValue().run();
+                seconds.computeIfAbsent(scenario.getKey(), name -> new ArrayList<>()).add(run);
+                out.printf("  %-18s run %d: %.2f s%n", scenario.getKey(), round, run);
+            }
+        }
+        Map<String, Figure> figures = new LinkedHashMap<>();
+        seconds.forEach((name, times) -> figures.put(name, new Figure(name, times)));
         print(figures);
     }
 
@@ -82,15 +93,6 @@ public final class Benchmark {
     private interface Scenario {
         /** Runs once in a fresh database and returns the seconds it took. */
         double run() throws Exception;
-    }
-
-    private Figure measure(String name, Scenario scenario) throws Exception {
-        List<Double> seconds = new ArrayList<>();
-        for (int r = 0; r < runs; r++) {
-            seconds.add(scenario.run());
-            out.printf("  %-18s run %d: %.2f s%n", name, r + 1, seconds.get(seconds.size() - 1));
-        }
-        return new Figure(name, seconds);
     }
 
     /** Fresh database, migrated; returns its settings. */

@@ -107,7 +107,7 @@ public final class Reconciliation {
 
     /** Loaded documents: each client's application_id and hash, from its own stage row. */
     private Select<? extends Record> expectedClients() {
-        return select(STAGE_JSON_WITH_DATE.ID, field("{0} ->> 'application_id'", String.class, STAGE_JSON_WITH_DATE.STAGE),
+        return select(STAGE_JSON_WITH_DATE.ID, integer(field("{0} ->> 'application_id'", String.class, STAGE_JSON_WITH_DATE.STAGE)),
                 STAGE_JSON_WITH_DATE.HASH.cast(org.jooq.impl.SQLDataType.UUID).cast(String.class))
                 .from(STAGE_JSON_WITH_DATE).join(CLIENTS).on(CLIENTS.REQUEST_ID.eq(STAGE_JSON_WITH_DATE.ID));
     }
@@ -131,7 +131,7 @@ public final class Reconciliation {
                 text(element, "type"),
                 field("to_char(to_date({0} ->> 'date', 'DD-MM-YYYY'), 'YYYY-MM-DD')", String.class, element),
                 text(element, "address,city"), text(element, "address,street"), text(element, "address,house"),
-                text(element, "address,flat"))
+                integer(text(element, "address,flat")))
                 .from(loadedStages()).crossJoin(address);
     }
 
@@ -139,10 +139,15 @@ public final class Reconciliation {
         Table<?> count = table("jsonb_each(coalesce(nullif({0} #> '{products,product_cnt}', 'null'), '{}'))", loadedStage())
                 .as("c", "name", "value");
         return select(STAGE_JSON_WITH_DATE.ID, field(name("c", "name"), String.class),
-                field("{0}::text", String.class, field(name("c", "value"))),
-                field("{0} #>> array['products', 'product_cost', {1}]", String.class, loadedStage(), field(name("c", "name"))),
-                text(loadedStage(), "products,total_sum"))
+                integer(field("{0}::text", String.class, field(name("c", "value")))),
+                integer(field("{0} #>> array['products', 'product_cost', {1}]", String.class, loadedStage(), field(name("c", "name")))),
+                integer(text(loadedStage(), "products,total_sum")))
                 .from(loadedStages()).crossJoin(count);
+    }
+
+    /** A JSON integer's text as the integer column shows it: 14.0 and 1e1 are the integers 14 and 10. */
+    private static Field<String> integer(Field<String> jsonNumberText) {
+        return field("({0})::numeric::bigint::text", String.class, jsonNumberText);
     }
 
     /** A duplicate points at the loaded document with its hash. */

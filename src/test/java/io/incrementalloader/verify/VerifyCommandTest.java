@@ -37,6 +37,15 @@ class VerifyCommandTest {
     }
 
     @Test
+    void integers_written_with_a_fraction_or_an_exponent_verify_as_the_integers_they_are() {
+        db.land("{\"application_id\": 14.0, \"addresses\": [{\"address\": {\"flat\": 2.00}}],"
+                + " \"products\": {\"product_cnt\": {\"pen\": 3.0}, \"product_cost\": {\"pen\": 1e2}, \"total_sum\": 3.0E2}}");
+        db.loadAll(10);
+        Cli.Result result = verify();
+        assertEquals(0, result.exitCode(), result::toString);
+    }
+
+    @Test
     void verify_finds_a_load_in_progress_sound() throws Exception {
         db.landNumbered(100, 3000);
         Thread loader = new Thread(() -> db.loadAll(10));
