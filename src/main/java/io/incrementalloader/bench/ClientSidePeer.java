@@ -2,9 +2,6 @@ package io.incrementalloader.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.Date;
 import java.sql.PreparedStatement;
@@ -15,7 +12,6 @@ import java.time.LocalDate;
 import java.time.format.DateTimeFormatter;
 import java.util.Iterator;
 import java.util.Map;
-import java.util.UUID;
 
 /**
  * What a competent Java team would write instead of SQL in the database, for comparison only: read a batch of
@@ -39,9 +35,9 @@ final class ClientSidePeer {
     void loadAll(Connection connection) throws Exception {
         connection.setAutoCommit(false);
         try (PreparedStatement read = connection.prepareStatement(
-                     "select id, stage::text from public.fake_json_request where id > ? order by id limit ?");
+                     "select id, stage::text, jsonb_hash_extended(stage, 0) from public.fake_json_request where id > ? order by id limit ?");
              PreparedStatement client = connection.prepareStatement(
-                     "insert into test_mv.clients (request_id, application_id, document_hash, batch_id) values (?, ?, ?, 0)");
+                     "insert into test_mv.clients (request_id, application_id, document_key, batch_id) values (?, ?, ?, 0)");
              PreparedStatement phone = connection.prepareStatement(
                      "insert into test_mv.phones (request_id, position, type, number) values (?, ?, ?, ?)");
              PreparedStatement address = connection.prepareStatement("insert into test_mv.addresses"
@@ -56,7 +52,7 @@ final class ClientSidePeer {
                 try (ResultSet rows = read.executeQuery()) {
                     while (rows.next()) {
                         last = rows.getLong(1);
-                        write(last, rows.getString(2), client, phone, address, product);
+                        write(last, rows.getString(2), rows.getLong(3), client, phone, address, product);
                         documents++;
                     }
                 }
@@ -76,12 +72,12 @@ final class ClientSidePeer {
         }
     }
 
-    private void write(long id, String text, PreparedStatement client, PreparedStatement phone,
+    private void write(long id, String text, long documentKey, PreparedStatement client, PreparedStatement phone,
                        PreparedStatement address, PreparedStatement product) throws Exception {
         JsonNode doc = JSON.readTree(text);
         client.setLong(1, id);
         client.setInt(2, doc.get("application_id").intValue());
-        client.setObject(3, md5Uuid(text));
+        client.setLong(3, documentKey);
         add(client);
         JsonNode phones = doc.path("phones");
         for (int i = 0; i < phones.size(); i++) {
@@ -130,16 +126,5 @@ final class ClientSidePeer {
         } else {
             statement.executeUpdate();
         }
-    }
-
-    private static UUID md5Uuid(String text) throws NoSuchAlgorithmException {
-        byte[] digest = MessageDigest.getInstance("MD5").digest(text.getBytes(StandardCharsets.UTF_8));
-        long high = 0;
-        long low = 0;
-        for (int i = 0; i < 8; i++) {
-            high = (high << 8) | (digest[i] & 0xff);
-            low = (low << 8) | (digest[i + 8] & 0xff);
-        }
-        return new UUID(high, low);
     }
 }

@@ -88,7 +88,7 @@ public final class Reconciliation {
     private List<Difference> check() {
         List<Difference> differences = new ArrayList<>();
         compare("clients", this::expectedClients, () -> select(CLIENTS.REQUEST_ID,
-                CLIENTS.APPLICATION_ID.cast(String.class), CLIENTS.DOCUMENT_HASH.cast(String.class)).from(CLIENTS),
+                CLIENTS.APPLICATION_ID.cast(String.class), CLIENTS.DOCUMENT_KEY.cast(String.class)).from(CLIENTS),
                 differences);
         compare("phones", this::expectedPhones, () -> select(PHONES.REQUEST_ID, PHONES.POSITION.cast(String.class),
                 PHONES.TYPE, PHONES.NUMBER).from(PHONES), differences);
@@ -105,10 +105,10 @@ public final class Reconciliation {
         return differences;
     }
 
-    /** Loaded documents: each client's application_id and hash, from its own stage row. */
+    /** Loaded documents: each client's application_id and key, from its own stage row. */
     private Select<? extends Record> expectedClients() {
         return select(STAGE_JSON_WITH_DATE.ID, integer(field("{0} ->> 'application_id'", String.class, STAGE_JSON_WITH_DATE.STAGE)),
-                STAGE_JSON_WITH_DATE.HASH.cast(org.jooq.impl.SQLDataType.UUID).cast(String.class))
+                field("jsonb_hash_extended({0}, 0)::text", String.class, STAGE_JSON_WITH_DATE.STAGE))
                 .from(STAGE_JSON_WITH_DATE).join(CLIENTS).on(CLIENTS.REQUEST_ID.eq(STAGE_JSON_WITH_DATE.ID));
     }
 
@@ -150,13 +150,15 @@ public final class Reconciliation {
         return field("({0})::numeric::bigint::text", String.class, jsonNumberText);
     }
 
-    /** A duplicate points at the loaded document with its hash. */
+    /** A duplicate points at the loaded document equal to it as jsonb (found by the documents, not by the key). */
     private Select<? extends Record> expectedDuplicates() {
-        var original = CLIENTS.as("original");
-        return select(LOAD_DUPLICATES.REQUEST_ID, original.REQUEST_ID)
+        var duplicate = STAGE_JSON_WITH_DATE.as("duplicate");
+        var original = STAGE_JSON_WITH_DATE.as("original");
+        return select(LOAD_DUPLICATES.REQUEST_ID, CLIENTS.REQUEST_ID)
                 .from(LOAD_DUPLICATES)
-                .join(STAGE_JSON_WITH_DATE).on(STAGE_JSON_WITH_DATE.ID.eq(LOAD_DUPLICATES.REQUEST_ID))
-                .join(original).on(original.DOCUMENT_HASH.eq(STAGE_JSON_WITH_DATE.HASH.cast(org.jooq.impl.SQLDataType.UUID)));
+                .join(duplicate).on(duplicate.ID.eq(LOAD_DUPLICATES.REQUEST_ID))
+                .join(original).on(original.STAGE.eq(duplicate.STAGE))
+                .join(CLIENTS).on(CLIENTS.REQUEST_ID.eq(original.ID));
     }
 
     /** Every landed document up to the position is loaded, rejected or a duplicate, once; none past it is. */
@@ -180,8 +182,25 @@ public final class Reconciliation {
                 .from(outcomes.crossJoin(m).leftJoin(s).on(s.ID.eq(outcome)))
                 .where(s.ID.isNull().or(not(taken)))
                 .asTable("stray");
+        // Two loaded documents equal as jsonb: candidates share a key (checked above to be the document's own).
+        var a = CLIENTS.as("a");
+        var b = CLIENTS.as("b");
+        var sa = STAGE_JSON_WITH_DATE.as("sa");
+        var sb = STAGE_JSON_WITH_DATE.as("sb");
+        Table<?> twins = sql.select(a.REQUEST_ID.as("loaded"), b.REQUEST_ID.as("again"))
+                .from(a.join(b).on(b.DOCUMENT_KEY.eq(a.DOCUMENT_KEY).and(b.REQUEST_ID.gt(a.REQUEST_ID)))
+                        .join(sa).on(sa.ID.eq(a.REQUEST_ID)).join(sb).on(sb.ID.eq(b.REQUEST_ID)))
+                .where(sa.STAGE.eq(sb.STAGE))
+                .asTable("twins");
         long notOnceCount = sql.fetchCount(notOnce);
         long strayCount = sql.fetchCount(stray);
+        long twinCount = sql.fetchCount(twins);
+        if (twinCount > 0) {
+            List<String> examples = new ArrayList<>();
+            sql.selectFrom(twins).limit(SHOWN).forEach(r -> examples.add("documents " + r.get(0) + " and " + r.get(1)
+                    + " are equal and both loaded"));
+            differences.add(new Difference("clients", 0, twinCount, examples));
+        }
         if (notOnceCount + strayCount > 0) {
             List<String> examples = new ArrayList<>();
             sql.selectFrom(notOnce).limit(SHOWN).forEach(r -> examples.add("document " + r.get(0) + " has "

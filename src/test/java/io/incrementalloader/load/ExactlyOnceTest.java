@@ -97,6 +97,40 @@ class ExactlyOnceTest {
     }
 
     @Test
+    void numbers_equal_as_jsonb_but_written_differently_make_one_document() {
+        db.land("{\"application_id\": 1, \"products\": {\"product_cnt\": {\"pen\": 2}, \"total_sum\": 10}}",
+                "{\"application_id\": 1.0, \"products\": {\"product_cnt\": {\"pen\": 2.00}, \"total_sum\": 1e1}}");
+        db.execute("call load_batch(100)");
+        db.land("{\"application_id\": 1.00, \"products\": {\"product_cnt\": {\"pen\": 2.0}, \"total_sum\": 10.0}}");
+        db.execute("call load_batch(100)");
+
+        assertEquals(List.of(List.of(1L)), db.query("select request_id from test_mv.clients"));
+        assertEquals(List.of(List.of(2L, 1L), List.of(3L, 1L)),
+                db.query("select request_id, duplicate_of from test_mv.load_duplicates order by 1"));
+    }
+
+    /** The key finds candidates only: jsonb_hash_extended gives these two different documents the same key. */
+    @Test
+    void different_documents_sharing_a_key_are_both_loaded() {
+        String tags = java.util.stream.IntStream.range(0, 41).mapToObj(i -> "\"t" + i + "\"")
+                .collect(java.util.stream.Collectors.joining(", "));
+        String swapped = tags.replaceFirst("\"t0\"", "\"T\"").replace("\"t32\"", "\"t0\"").replace("\"T\"", "\"t32\"");
+        String first = "{\"application_id\": 5, \"tags\": [" + tags + "]}";
+        String second = "{\"application_id\": 5, \"tags\": [" + swapped + "]}";
+        assertEquals(List.of(List.of(true, false)), db.query("select jsonb_hash_extended('" + first + "', 0)"
+                + " = jsonb_hash_extended('" + second + "', 0), '" + first + "'::jsonb = '" + second + "'::jsonb"),
+                "the two documents share a key and differ");
+
+        db.land(first, second);
+        db.execute("call load_batch(100)");
+        db.land(second);
+        db.execute("call load_batch(100)");
+
+        assertEquals(List.of(List.of(1L), List.of(2L)), db.query("select request_id from test_mv.clients order by 1"));
+        assertEquals(List.of(List.of(3L, 2L)), db.query("select request_id, duplicate_of from test_mv.load_duplicates"));
+    }
+
+    @Test
     void duplicates_within_one_batch_are_loaded_once_the_first_one_wins() {
         db.land("{\"application_id\": 9}", "{\"application_id\": 9}", "{\"application_id\": 9}");
         db.execute("call load_batch(100)");

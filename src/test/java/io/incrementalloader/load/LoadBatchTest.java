@@ -258,7 +258,7 @@ class LoadBatchTest {
      * a plan that, cached, would cost a full scan a batch once the table has grown.
      */
     @Test
-    void the_batch_is_taken_through_the_position_index_and_duplicates_found_through_the_hash_index() throws SQLException {
+    void the_batch_is_taken_through_the_position_index_and_duplicates_found_through_the_key_index() throws SQLException {
         db.landNumbered(20);
         db.execute("analyze public.fake_json_request; analyze test_mv.clients");
         StringBuilder plans = new StringBuilder();
@@ -276,7 +276,7 @@ class LoadBatchTest {
             }
         }
         assertTrue(plans.toString().contains("Index Scan using ix_fake_json_request_position on fake_json_request"), plans::toString);
-        assertTrue(plans.toString().contains("Index Scan using uq_clients_document_hash on clients"), plans::toString);
+        assertTrue(plans.toString().contains("Index Scan using ix_clients_document_key on clients"), plans::toString);
         assertFalse(plans.toString().contains("Seq Scan on fake_json_request"), plans::toString);
         assertEquals(15, db.count("select count(*) from test_mv.clients"));
     }

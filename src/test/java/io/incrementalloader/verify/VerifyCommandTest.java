@@ -93,10 +93,22 @@ class VerifyCommandTest {
 
     @Test
     void a_client_row_without_its_document_is_unexpected() {
-        db.execute("insert into test_mv.clients (request_id, application_id, document_hash, batch_id)"
-                + " values (99, 7, gen_random_uuid(), 0)");
+        db.execute("insert into test_mv.clients (request_id, application_id, document_key, batch_id)"
+                + " values (99, 7, 99, 0)");
         Cli.Result result = verify();
         assertEquals(1, result.exitCode(), result::toString);
         assertTrue(result.out().contains("DIFFERENT clients: 0 expected row(s) missing, 1 unexpected"), result::toString);
+    }
+
+    @Test
+    void a_document_loaded_twice_fails_naming_clients() {
+        db.execute("delete from test_mv.load_duplicates where request_id = 3;"
+                + " insert into test_mv.clients (request_id, application_id, batch_id, document_key)"
+                + " select 3, application_id, batch_id, document_key from test_mv.clients"
+                + " where request_id = 2;"
+                + " insert into test_mv.phones select 3, position, type, number from test_mv.phones where request_id = 2");
+        Cli.Result result = verify();
+        assertEquals(1, result.exitCode(), result::toString);
+        assertTrue(result.out().contains("documents 2 and 3 are equal and both loaded"), result::toString);
     }
 }
