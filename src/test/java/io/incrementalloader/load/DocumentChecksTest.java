@@ -11,8 +11,6 @@ import io.incrementalloader.generate.DocumentGenerator;
 import io.incrementalloader.generate.Malformation;
 import io.incrementalloader.testing.TestDatabase;
 import java.io.ByteArrayOutputStream;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -94,16 +92,7 @@ class DocumentChecksTest {
     /** The documents whose verdicts disagree, each with both verdicts; empty when they all agree. */
     private static List<String> disagreements(List<String> documents) {
         db.execute("drop table if exists documents; create table documents (document jsonb not null)");
-        try (Connection c = db.connect();
-             PreparedStatement insert = c.prepareStatement("insert into documents values (?::jsonb)")) {
-            for (String document : documents) {
-                insert.setString(1, document);
-                insert.addBatch();
-            }
-            insert.executeBatch();
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
+        db.insertJson("documents (document)", documents);
         return db.query("select document::text, test_mv.is_loadable(document), test_mv.document_problem(document)"
                         + " from documents"
                         + " where test_mv.is_loadable(document) = (test_mv.document_problem(document) is not null)"

@@ -108,8 +108,13 @@ public final class TestDatabase implements BeforeAllCallback, AfterAllCallback, 
 
     /** Lands documents with plain SQL, as any producer would, in one transaction. */
     public void land(String... documents) {
+        insertJson("fake_json_request (stage)", java.util.Arrays.asList(documents));
+    }
+
+    /** Inserts the JSON documents, one row each, into a table's single jsonb column (e.g. "t (document)"). */
+    public void insertJson(String tableAndColumn, List<String> documents) {
         try (Connection connection = connect();
-             var insert = connection.prepareStatement("insert into fake_json_request (stage) values (?::jsonb)")) {
+             var insert = connection.prepareStatement("insert into " + tableAndColumn + " values (?::jsonb)")) {
             for (String document : documents) {
                 insert.setString(1, document);
                 insert.addBatch();
