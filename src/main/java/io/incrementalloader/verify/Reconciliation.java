@@ -150,15 +150,18 @@ public final class Reconciliation {
         return field("({0})::numeric::bigint::text", String.class, jsonNumberText);
     }
 
-    /** A duplicate points at the loaded document equal to it as jsonb (found by the documents, not by the key). */
+    /**
+     * A duplicate points at the loaded document equal to it as jsonb: among the clients with its key (the clients
+     * check proves each key is its document's), the one whose document is equal.
+     */
     private Select<? extends Record> expectedDuplicates() {
         var duplicate = STAGE_JSON_WITH_DATE.as("duplicate");
         var original = STAGE_JSON_WITH_DATE.as("original");
         return select(LOAD_DUPLICATES.REQUEST_ID, CLIENTS.REQUEST_ID)
                 .from(LOAD_DUPLICATES)
                 .join(duplicate).on(duplicate.ID.eq(LOAD_DUPLICATES.REQUEST_ID))
-                .join(original).on(original.STAGE.eq(duplicate.STAGE))
-                .join(CLIENTS).on(CLIENTS.REQUEST_ID.eq(original.ID));
+                .join(CLIENTS).on(CLIENTS.DOCUMENT_KEY.eq(field("jsonb_hash_extended({0}, 0)", Long.class, duplicate.STAGE)))
+                .join(original).on(original.ID.eq(CLIENTS.REQUEST_ID).and(original.STAGE.eq(duplicate.STAGE)));
     }
 
     /** Every landed document up to the position is loaded, rejected or a duplicate, once; none past it is. */
@@ -182,13 +185,18 @@ public final class Reconciliation {
                 .from(outcomes.crossJoin(m).leftJoin(s).on(s.ID.eq(outcome)))
                 .where(s.ID.isNull().or(not(taken)))
                 .asTable("stray");
-        // Two loaded documents equal as jsonb: candidates share a key (checked above to be the document's own).
+        // Two loaded documents equal as jsonb: they share a key (the clients check proves each key is its
+        // document's), so only clients whose key is not theirs alone are compared.
+        Table<?> sharedKeys = sql.select(CLIENTS.DOCUMENT_KEY).from(CLIENTS).groupBy(CLIENTS.DOCUMENT_KEY)
+                .having(count().gt(1)).asTable("shared");
+        var key = sharedKeys.field(CLIENTS.DOCUMENT_KEY);
         var a = CLIENTS.as("a");
         var b = CLIENTS.as("b");
         var sa = STAGE_JSON_WITH_DATE.as("sa");
         var sb = STAGE_JSON_WITH_DATE.as("sb");
         Table<?> twins = sql.select(a.REQUEST_ID.as("loaded"), b.REQUEST_ID.as("again"))
-                .from(a.join(b).on(b.DOCUMENT_KEY.eq(a.DOCUMENT_KEY).and(b.REQUEST_ID.gt(a.REQUEST_ID)))
+                .from(sharedKeys.join(a).on(a.DOCUMENT_KEY.eq(key))
+                        .join(b).on(b.DOCUMENT_KEY.eq(key).and(b.REQUEST_ID.gt(a.REQUEST_ID)))
                         .join(sa).on(sa.ID.eq(a.REQUEST_ID)).join(sb).on(sb.ID.eq(b.REQUEST_ID)))
                 .where(sa.STAGE.eq(sb.STAGE))
                 .asTable("twins");
