@@ -62,7 +62,6 @@ declare
     v_addresses jsonb := p_document -> 'addresses';
     v_products jsonb := p_document -> 'products';
     v_element  jsonb;
-    v_index    integer;
     v_entry    record;
 begin
     if jsonb_typeof(p_document) is distinct from 'object' then

@@ -27,7 +27,8 @@ class RoutineChecksTest {
                 + " join pg_namespace n on n.oid = p.pronamespace join pg_language l on l.oid = p.prolang"
                 + " where l.lanname = 'plpgsql' and n.nspname in ('public', 'test_mv') order by 1");
         assertEquals(List.of(List.of("load_batch(integer)"), List.of("load_pending(integer)"),
-                List.of("test_mv.load_horizon()"), List.of("test_mv.load_next_batch(integer)")), routines);
+                List.of("test_mv.document_problem(jsonb)"), List.of("test_mv.load_horizon()"),
+                List.of("test_mv.load_next_batch(integer)")), routines);
         for (List<Object> routine : routines) {
             List<List<Object>> findings = db.query("select level, message, statement, query from plpgsql_check_function_tb('"
                     + routine.get(0) + "', fatal_errors => false, extra_warnings => true, performance_warnings => true)");
