@@ -12,6 +12,9 @@ final class LoadCommand extends DatabaseCommand {
     @Option(names = "--batch-size", paramLabel = "N", defaultValue = "100", description = "Documents a batch (default 100).")
     int batchSize;
 
+    @Option(names = "--async-commit", description = BatchOptions.ASYNC_COMMIT_DESCRIPTION)
+    boolean asyncCommit;
+
     @Override
     void validate() {
         BatchOptions.check(batchSize);
@@ -22,7 +25,7 @@ final class LoadCommand extends DatabaseCommand {
         long started = System.nanoTime();
         BatchFigures figures;
         try (Connection connection = settings.open(); Progress progress = new Progress("loading")) {
-            figures = new BatchLoader(batchSize).drain(connection, () -> false, total -> progress.show(total.taken()));
+            figures = new BatchLoader(batchSize, asyncCommit).drain(connection, () -> false, total -> progress.show(total.taken()));
         }
         double seconds = (System.nanoTime() - started) / 1e9;
         System.out.printf("Loaded %s in %.1f s.%n", figures, seconds);

@@ -31,6 +31,9 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--batch-size", paramLabel = "N", defaultValue = "100", description = "Documents a batch (default 100).")
     int batchSize;
 
+    @Option(names = "--async-commit", description = BatchOptions.ASYNC_COMMIT_DESCRIPTION)
+    boolean asyncCommit;
+
     @Option(names = "--retry-delay", paramLabel = "DURATION", defaultValue = "1m",
             description = "How long after a failed run its one retry comes (default 1m).")
     String retryDelay;
@@ -47,14 +50,15 @@ final class ServeCommand implements Callable<Integer> {
         ConnectionSettings settings = connection.settings();
 
         Scheduler[] holder = new Scheduler[1];
-        LoadRun run = new LoadRun(settings, batchSize, () -> holder[0].isStopping());
+        LoadRun run = new LoadRun(settings, batchSize, asyncCommit, () -> holder[0].isStopping());
         Scheduler scheduler = new Scheduler(schedule, run, retry);
         holder[0] = scheduler;
         // SIGTERM and Ctrl-C end the wait, or let the current batch commit, and then the process exits 0.
         Signal.handle(new Signal("TERM"), signal -> stop(scheduler, "SIGTERM"));
         Signal.handle(new Signal("INT"), signal -> stop(scheduler, "SIGINT"));
 
-        log.info("serving {}: a run {}, batches of {}", settings, schedule, batchSize);
+        log.info("serving {}: a run {}, batches of {}{}", settings, schedule, batchSize,
+                asyncCommit ? ", commits not waiting for the disk" : "");
         run.get(); // a first run at start, so a restarted service catches up at once
         scheduler.run();
         log.info("stopped");

@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
@@ -13,12 +14,24 @@ import java.util.function.Consumer;
  */
 public final class BatchLoader {
     private final int batchSize;
+    private final boolean asyncCommit;
 
     public BatchLoader(int batchSize) {
+        this(batchSize, false);
+    }
+
+    /**
+     * With asyncCommit, each batch commits without waiting for its WAL to reach the disk (synchronous_commit off,
+     * for the loading connection only). A crash may then undo the last batches (those of the last ~0.6 s); as a
+     * batch moves its rows and the position together and the documents stay landed, the next run loads them again,
+     * each once. At batch 100 that wait is about a tenth of the time.
+     */
+    public BatchLoader(int batchSize, boolean asyncCommit) {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size must be positive: " + batchSize);
         }
         this.batchSize = batchSize;
+        this.asyncCommit = asyncCommit;
     }
 
     /**
@@ -28,6 +41,11 @@ public final class BatchLoader {
     public BatchFigures drain(Connection connection, BooleanSupplier stop, Consumer<BatchFigures> afterBatch)
             throws SQLException {
         BatchFigures total = BatchFigures.NONE;
+        if (asyncCommit) {
+            try (Statement set = connection.createStatement()) {
+                set.execute("set synchronous_commit = off");
+            }
+        }
         try (PreparedStatement call = connection.prepareStatement(
                 "select taken, loaded, rejected, duplicates, phones, addresses, products"
                         + " from test_mv.load_next_batch(?)")) {

@@ -30,8 +30,13 @@ public final class LoadRun implements Supplier<RunOutcome> {
     private boolean migrated;
 
     public LoadRun(ConnectionSettings settings, int batchSize, BooleanSupplier stopping) {
+        this(settings, batchSize, false, stopping);
+    }
+
+    /** With asyncCommit, batches commit without waiting for the disk (see {@link BatchLoader}). */
+    public LoadRun(ConnectionSettings settings, int batchSize, boolean asyncCommit, BooleanSupplier stopping) {
         this.settings = settings;
-        this.loader = new BatchLoader(batchSize);
+        this.loader = new BatchLoader(batchSize, asyncCommit);
         this.stopping = stopping;
     }
 

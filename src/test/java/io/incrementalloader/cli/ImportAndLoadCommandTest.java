@@ -14,6 +14,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** import and load from the command line: files in, rows out, and every user mistake a short message and exit 2. */
 class ImportAndLoadCommandTest {
@@ -56,6 +58,28 @@ class ImportAndLoadCommandTest {
         assertEquals(0, imported.exitCode(), imported::toString);
         assertEquals(3, db.count("select count(*) from fake_json_request"));
         assertEquals("a\\b \"q\" \t 日本", db.queryOne("select stage->>'s' from fake_json_request where id = 1"));
+    }
+
+    /** Each batch's transaction says how it commits: a trigger on the run history records the setting. */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void load_commits_its_batches_asynchronously_only_when_asked(boolean asyncCommit) {
+        db.landNumbered(5);
+        db.execute("create table commit_modes (mode text);"
+                + " create function test_mv.record_commit_mode() returns trigger language plpgsql as"
+                + " $$ begin insert into commit_modes values (current_setting('synchronous_commit')); return null; end $$;"
+                + " create trigger record_commit_mode after insert on test_mv.load_batches for each row"
+                + " execute function test_mv.record_commit_mode()");
+        try {
+            Cli.Result loaded = asyncCommit ? run("load", "--batch-size", "2", "--async-commit")
+                    : run("load", "--batch-size", "2");
+            assertEquals(0, loaded.exitCode(), loaded::toString);
+            assertEquals(List.of(List.of(3L, asyncCommit ? "off" : "on")),
+                    db.query("select count(*), min(mode) from commit_modes having min(mode) = max(mode)"));
+        } finally {
+            db.execute("drop trigger record_commit_mode on test_mv.load_batches;"
+                    + " drop function test_mv.record_commit_mode(); drop table commit_modes");
+        }
     }
 
     @Test
