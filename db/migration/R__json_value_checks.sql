@@ -1,7 +1,7 @@
--- The value checks load_next_batch applies to documents (CONTRACT.md, section 1): pure, never raising, so that a
--- malformed value is a rejection and never an error that stops a batch. Written in SQL so that the planner
--- inlines them into load_next_batch's statement, and as jsonpath predicates or integer arithmetic because those
--- cost a fraction of casts to numeric or to_char (measured: 3 to 5 times less per value).
+-- Value predicates for document_problem (R__document_checks.sql), the diagnosis of a rejected document: pure and
+-- never raising, so that a malformed value is a reason and never an error that stops a batch. The batch's own test,
+-- is_loadable, writes the same rules as jsonpath over whole parts of a document; DocumentChecksTest holds the two
+-- to one verdict.
 
 -- Strict: in lax mode jsonpath looks inside arrays, and [1] would pass for the number 1.
 

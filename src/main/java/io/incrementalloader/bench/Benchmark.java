@@ -83,7 +83,7 @@ public final class Benchmark {
             for (Map.Entry<String, Scenario> scenario : scenarios.entrySet()) {
                 double run = scenario.getValue().run();
                 seconds.computeIfAbsent(scenario.getKey(), name -> new ArrayList<>()).add(run);
-                out.printf("  %-18s run %d: %.2f s%n", scenario.getKey(), round, run);
+                out.printf("  %-22s run %d: %.2f s%n", scenario.getKey(), round, run);
             }
         }
         Map<String, Figure> figures = new LinkedHashMap<>();

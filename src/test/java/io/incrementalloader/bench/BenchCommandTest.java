@@ -1,6 +1,7 @@
 package io.incrementalloader.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.incrementalloader.testing.Cli;
@@ -23,12 +24,28 @@ class BenchCommandTest {
 
             assertEquals(0, result.exitCode(), result::toString);
             for (String scenario : new String[] {"floor", "load_batch\\(100\\)", "load_batch\\(1000\\)",
-                    "client-side peer", "naive reference"}) {
+                    "load_batch\\(100\\) async", "client-side peer", "naive reference"}) {
                 assertTrue(Pattern.compile("(?m)^" + scenario + " +[0-9.]+ +[0-9.]+ +[0-9,]+ +[0-9,]+ +[0-9.]+$")
                         .matcher(result.out()).find(), scenario + " row missing\n" + result);
             }
             assertTrue(Pattern.compile("(?m)^import +[0-9.]+ +[0-9.]+ +[0-9,]+ +- +-$").matcher(result.out()).find(),
                     result::toString);
+        } finally {
+            db.execute("drop database if exists " + scratch + " with (force)");
+        }
+    }
+
+    @Test
+    void loader_only_measures_the_floor_and_load_batch_and_nothing_else() {
+        String scratch = "bench_test_" + ProcessHandle.current().pid();
+        try {
+            Cli.Result result = Cli.run("bench", "--url", db.settings().url(), "--database", scratch,
+                    "--documents", "200", "--runs", "1", "--batch-sizes", "100", "--loader-only");
+
+            assertEquals(0, result.exitCode(), result::toString);
+            assertTrue(Pattern.compile("(?m)^load_batch\\(100\\) async +[0-9.]+").matcher(result.out()).find(),
+                    result::toString);
+            assertFalse(result.out().contains("client-side peer") || result.out().contains("import "), result::toString);
         } finally {
             db.execute("drop database if exists " + scratch + " with (force)");
         }
