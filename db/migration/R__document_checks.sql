@@ -10,7 +10,8 @@
 -- The calls are strict and silent: inside a filter a missing key makes the filter unknown, so "? (bad)" finds only
 -- present, bad values; outside a filter (a missing or mistyped part) the call returns null, and the coalesce then
 -- says whether the part may be missing or null.
--- "@.keyvalue().key < @.keyvalue().key" compares every key of an object with every other: true when it has two.
+-- Phones: every element a non-empty object, and as many member values in all as there are elements, so exactly one
+-- key each (counting keys with keyvalue() builds an object per key: four times slower).
 create or replace function test_mv.is_loadable(p_document jsonb)
     returns boolean
     language sql immutable parallel safe
@@ -20,9 +21,15 @@ as $$
         and jsonb_path_exists(p_document,
                 'strict $.application_id ? (@.type() == "number" && @ == @.floor() && @ >= -2147483648 && @ <= 2147483647)',
                 '{}', true)
-        and coalesce(not jsonb_path_exists(p_document, 'strict $.phones[*] ? (@.type() != "object"
-                         || !exists(@.keyvalue()) || @.keyvalue().key < @.keyvalue().key)', '{}', true),
-                     coalesce(jsonb_typeof(p_document -> 'phones'), 'null') = 'null')
+        and case coalesce(jsonb_typeof(p_document -> 'phones'), 'null')
+                when 'null' then true
+                when 'array' then
+                    not jsonb_path_exists(p_document, 'strict $.phones[*] ? (@.type() != "object" || !exists(@.*))',
+                                          '{}', true)
+                    and jsonb_array_length(jsonb_path_query_array(p_document, 'strict $.phones[*].*', '{}', true))
+                        = jsonb_array_length(p_document -> 'phones')
+                else false
+            end
         and coalesce(not jsonb_path_exists(p_document, 'strict $.addresses[*] ? (@.type() != "object"
                          || (@.date.type() != "null" && !(@.date.type() == "string" && @.date like_regex
                              "^(((0[1-9]|1[0-9]|2[0-8])-(0[1-9]|1[0-2])|(29|30)-(0[13-9]|1[0-2])|31-(0[13578]|1[02]))-([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])|29-02-([0-9]{2}(0[48]|[2468][048]|[13579][26])|([2468][048]|[13579][26]|0[48])00))$"))

@@ -21,7 +21,7 @@ create or replace function test_mv.load_next_batch(p_batch_size integer)
     set plan_cache_mode = force_generic_plan
     set enable_seqscan = off
     set enable_bitmapscan = off
-    -- Room to sort a batch of 10,000 documents in memory when judging duplicates.
+    -- Room to hold a batch of 10,000 documents in memory, twice (the batch and its judgement).
     set work_mem = '32MB'
 as $$
 declare
@@ -44,14 +44,25 @@ begin
     select * into strict v_position from test_mv.load_metadata for update;
     v_batch_id := nextval('test_mv.load_batch_id_seq');
 
-    with judged as materialized (
+    with batch as materialized (
+        select s.id, s.stage, jsonb_hash_extended(s.stage, 0) as document_key, s.date, s.landed_xid,
+               test_mv.is_loadable(s.stage) as loadable
+          from public.stage_json_with_date s
+         where (s.landed_xid, s.id) > (v_position.last_xid, v_position.last_request_id)
+           and s.landed_xid < v_horizon
+         order by s.landed_xid, s.id
+         limit p_batch_size
+    ),
+    judged as materialized (
         select t.id, t.stage, t.document_key, t.date, t.landed_xid, t.loadable,
                case when not t.loadable then coalesce(test_mv.document_problem(t.stage), 'document: malformed') end
                    as problem,
                -- A loadable document is a duplicate of a loaded one equal to it as jsonb, found through the key (an
                -- index probe, whatever the plan) and confirmed on the documents themselves (a key is shared by some
                -- different documents too); a loaded one whose landing row was deleted cannot be compared, and its
-               -- key alone decides. Or it is a duplicate of the first equal one of this batch.
+               -- key alone decides. Or it is a duplicate of the first equal one of this batch, looked for only when
+               -- its key occurs twice in the batch (a hash of the batch's repeated keys, usually empty: cheaper than
+               -- sorting the batch to compare neighbours).
                case when t.loadable
                     then coalesce((select c.request_id
                                      from test_mv.clients c
@@ -60,16 +71,19 @@ begin
                                                       from public.fake_json_request original
                                                      where original.id = c.request_id), true)
                                     limit 1),
-                                  nullif(first_value(t.id) over same_document, t.id)) end as duplicate_of
-          from (select s.id, s.stage, jsonb_hash_extended(s.stage, 0) as document_key, s.date, s.landed_xid,
-                       test_mv.is_loadable(s.stage) as loadable
-                  from public.stage_json_with_date s
-                 where (s.landed_xid, s.id) > (v_position.last_xid, v_position.last_request_id)
-                   and s.landed_xid < v_horizon
-                 order by s.landed_xid, s.id
-                 limit p_batch_size) t
-        -- Sorted by the key first, so that documents are compared only when their keys are equal.
-        window same_document as (partition by t.document_key, t.stage order by t.landed_xid, t.id)
+                                  case when t.document_key in (select r.document_key
+                                                                 from batch r
+                                                                group by r.document_key
+                                                               having count(*) > 1)
+                                       then (select earlier.id
+                                               from batch earlier
+                                              where earlier.document_key = t.document_key
+                                                and earlier.stage = t.stage
+                                                and (earlier.landed_xid, earlier.id) < (t.landed_xid, t.id)
+                                              order by earlier.landed_xid, earlier.id
+                                              limit 1)
+                                  end) end as duplicate_of
+          from batch t
     ),
     new_clients as (
         insert into test_mv.clients (request_id, application_id, document_key, batch_id)
