@@ -167,9 +167,14 @@ public final class Benchmark {
             }
             return timed(c, () -> {
                 copy(c, "copy public.fake_json_request (stage) from stdin", copyText);
-                s.execute("do $$ begin loop call load_batch(" + batchSize + "); commit;"
-                        + " exit when not exists (select 1 from public.fake_json_request r, test_mv.load_metadata m"
-                        + " where (r.landed_xid, r.id) > (m.last_xid, m.last_request_id)); end loop; end $$");
+                // "Anything left?" as the next row in the position's order, a probe of its index. Written as an
+                // EXISTS, the planner scanned the landing table from its start instead, after every batch: 0.46 s of
+                // the loop on 50,000 documents at batch 100, the loader's time charged for the harness's question.
+                s.execute("do $$ declare p test_mv.load_metadata; begin loop call load_batch(" + batchSize + "); commit;"
+                        + " select * into p from test_mv.load_metadata;"
+                        + " exit when (select r.id from public.fake_json_request r"
+                        + " where (r.landed_xid, r.id) > (p.last_xid, p.last_request_id)"
+                        + " order by r.landed_xid, r.id limit 1) is null; end loop; end $$");
             });
         }
     }
