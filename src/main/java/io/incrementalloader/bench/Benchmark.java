@@ -53,8 +53,7 @@ public final class Benchmark {
         }
 
         double spread() {
-            return seconds.stream().mapToDouble(Double::doubleValue).max().orElse(0)
-                    - seconds.stream().mapToDouble(Double::doubleValue).min().orElse(0);
+            return max() - min();
         }
 
         /**

@@ -139,6 +139,25 @@ class ExactlyOnceTest {
                 db.query("select request_id, duplicate_of from test_mv.load_duplicates order by 1"));
     }
 
+    /**
+     * "First" is the loader's order, landing transaction then id: a transaction that started writing earlier but
+     * landed its copy later holds the lower landing xid and the higher id, and its copy is the one loaded.
+     */
+    @Test
+    void duplicates_within_one_batch_the_first_in_landing_transaction_order_wins_even_with_the_higher_id()
+            throws Exception {
+        try (Connection earlier = db.connect()) {
+            earlier.setAutoCommit(false);
+            earlier.createStatement().execute("select pg_current_xact_id()");
+            db.land("{\"application_id\": 9}");
+            earlier.createStatement().execute("insert into public.fake_json_request (stage) values ('{\"application_id\": 9}')");
+            earlier.commit();
+        }
+        db.execute("call load_batch(100)");
+        assertEquals(List.of(List.of(2L)), db.query("select request_id from test_mv.clients"));
+        assertEquals(List.of(List.of(1L, 2L)), db.query("select request_id, duplicate_of from test_mv.load_duplicates"));
+    }
+
     @Test
     void a_document_equal_to_a_rejected_one_is_rejected_again_not_counted_as_a_duplicate() {
         db.land("{\"application_id\": \"x\"}", "{\"application_id\": \"x\"}");
