@@ -5,8 +5,8 @@
 -- Neither ever raises, so that no document can stop a batch.
 
 -- True when the document can be loaded: every rule holds. SQL, so that the planner inlines it into the batch
--- statement; one jsonpath call per part of the document, each looking at the whole part at once (cheaper than
--- exploding the arrays into rows to look at them: the batch only explodes the documents it loads).
+-- statement; one jsonpath call per part of the document (two for the phones), each looking at the whole part at
+-- once (cheaper than exploding the arrays into rows to look at them: the batch only explodes the documents it loads).
 -- The calls are strict and silent: inside a filter a missing key makes the filter unknown, so "? (bad)" finds only
 -- present, bad values; outside a filter (a missing or mistyped part) the call returns null, and the coalesce then
 -- says whether the part may be missing or null.
