@@ -10,6 +10,9 @@
 -- The calls are strict and silent: inside a filter a missing key makes the filter unknown, so "? (bad)" finds only
 -- present, bad values; outside a filter (a missing or mistyped part) the call returns null, and the coalesce then
 -- says whether the part may be missing or null.
+-- "@ != null" rather than '@.type() != "null"': comparing a present value with null is never unknown, and costs less. Where a
+-- value must be good for the document to pass (application_id), a non-number needs no type test: .floor() fails on
+-- it, the filter is unknown, and nothing is found.
 -- Phones: every element a non-empty object, and as many member values in all as there are elements, so exactly one
 -- key each (counting keys with keyvalue() builds an object per key: four times slower).
 create or replace function test_mv.is_loadable(p_document jsonb)
@@ -19,7 +22,7 @@ as $$
     select coalesce(
         jsonb_typeof(p_document) = 'object'
         and jsonb_path_exists(p_document,
-                'strict $.application_id ? (@.type() == "number" && @ == @.floor() && @ >= -2147483648 && @ <= 2147483647)',
+                'strict $.application_id ? (@ == @.floor() && @ >= -2147483648 && @ <= 2147483647)',
                 '{}', true)
         and case coalesce(jsonb_typeof(p_document -> 'phones'), 'null')
                 when 'null' then true
@@ -31,10 +34,10 @@ as $$
                 else false
             end
         and coalesce(not jsonb_path_exists(p_document, 'strict $.addresses[*] ? (@.type() != "object"
-                         || (@.date.type() != "null" && !(@.date.type() == "string" && @.date like_regex
+                         || (@.date != null && !(@.date.type() == "string" && @.date like_regex
                              "^(((0[1-9]|1[0-9]|2[0-8])-(0[1-9]|1[0-2])|(29|30)-(0[13-9]|1[0-2])|31-(0[13578]|1[02]))-([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])|29-02-([0-9]{2}(0[48]|[2468][048]|[13579][26])|([2468][048]|[13579][26]|0[48])00))$"))
-                         || (@.address.type() != "null" && @.address.type() != "object")
-                         || (@.address.flat.type() != "null" && !(@.address.flat.type() == "number"
+                         || (@.address != null && @.address.type() != "object")
+                         || (@.address.flat != null && !(@.address.flat.type() == "number"
                              && @.address.flat == @.address.flat.floor()
                              && @.address.flat >= -2147483648 && @.address.flat <= 2147483647)))', '{}', true),
                      coalesce(jsonb_typeof(p_document -> 'addresses'), 'null') = 'null')
@@ -44,11 +47,11 @@ as $$
                     coalesce(not jsonb_path_exists(p_document, 'strict $.products.product_cnt.* ? (!(@.type() == "number"
                                  && @ == @.floor() && @ >= -2147483648 && @ <= 2147483647))', '{}', true),
                              coalesce(jsonb_typeof(p_document #> '{products,product_cnt}'), 'null') = 'null')
-                    and coalesce(not jsonb_path_exists(p_document, 'strict $.products.product_cost.* ? (@.type() != "null"
+                    and coalesce(not jsonb_path_exists(p_document, 'strict $.products.product_cost.* ? (@ != null
                                      && !(@.type() == "number" && @ == @.floor()
                                           && @ >= -9223372036854775808 && @ <= 9223372036854775807))', '{}', true),
                                  coalesce(jsonb_typeof(p_document #> '{products,product_cost}'), 'null') = 'null')
-                    and coalesce(jsonb_path_exists(p_document, 'strict $.products.total_sum ? (@.type() == "null"
+                    and coalesce(jsonb_path_exists(p_document, 'strict $.products.total_sum ? (@ == null
                                      || (@.type() == "number" && @ == @.floor()
                                          && @ >= -9223372036854775808 && @ <= 9223372036854775807))', '{}', true),
                                  true)
