@@ -10,9 +10,9 @@
 -- The calls are strict and silent: inside a filter a missing key makes the filter unknown, so "? (bad)" finds only
 -- present, bad values; outside a filter (a missing or mistyped part) the call returns null, and the coalesce then
 -- says whether the part may be missing or null.
--- "@ != null" rather than '@.type() != "null"': comparing a present value with null is never unknown, and costs less. Where a
--- value must be good for the document to pass (application_id), a non-number needs no type test: .floor() fails on
--- it, the filter is unknown, and nothing is found.
+-- "@ != null" rather than '@.type() != "null"': comparing a present value with null is never unknown, and costs
+-- less. Where a value must be good for the document to pass (application_id), a non-number needs no type test:
+-- .floor() fails on it, the filter is unknown, and nothing is found.
 -- Phones: every element a non-empty object, and as many member values in all as there are elements, so exactly one
 -- key each (counting keys with keyvalue() builds an object per key: four times slower).
 create or replace function test_mv.is_loadable(p_document jsonb)
