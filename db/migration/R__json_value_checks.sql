@@ -9,6 +9,7 @@
 create or replace function test_mv.is_json_int4(p_value jsonb)
     returns boolean
     language sql immutable parallel safe
+    set search_path = pg_catalog, pg_temp
 as $$
     select coalesce(jsonb_path_exists(p_value,
         'strict $ ? (@.type() == "number" && @ == @.floor() && @ >= -2147483648 && @ <= 2147483647)'), false)
@@ -18,6 +19,7 @@ $$;
 create or replace function test_mv.is_json_int8(p_value jsonb)
     returns boolean
     language sql immutable parallel safe
+    set search_path = pg_catalog, pg_temp
 as $$
     select coalesce(jsonb_path_exists(p_value,
         'strict $ ? (@.type() == "number" && @ == @.floor() && @ >= -9223372036854775808 && @ <= 9223372036854775807)'), false)
@@ -27,6 +29,7 @@ $$;
 create or replace function test_mv.is_dd_mm_yyyy(p_text text)
     returns boolean
     language sql immutable parallel safe
+    set search_path = pg_catalog, pg_temp
 as $$
     select case
                when p_text !~ '^[0-9]{2}-[0-9]{2}-[0-9]{4}$' then false

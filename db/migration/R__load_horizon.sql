@@ -13,6 +13,7 @@ create or replace function test_mv.load_horizon()
     returns xid8
     language plpgsql
     stable
+    set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_snapshot pg_snapshot := pg_current_snapshot();

@@ -1,3 +1,54 @@
+-- is_environment_error(sqlstate): whether a failed batch failed because of where it runs (a lost connection, a lock
+-- or statement timeout, a full disk, missing privileges, corruption), not because of the documents it took. Such an
+-- error is raised again: trying fewer documents would not help, and rejecting them would lose good documents.
+-- Everything else (data exceptions, constraint violations, program limits, what a trigger raises) is the data's.
+create or replace function test_mv.is_environment_error(p_sqlstate text)
+    returns boolean
+    language sql immutable parallel safe
+    set search_path = pg_catalog, pg_temp
+as $$
+    select left(p_sqlstate, 2) in ('08', '0L', '0P', '25', '26', '28', '2D', '34', '3D', '3F', '40', '42', '53', '55',
+                                   '57', '58', '72', 'F0', 'HV')
+           or p_sqlstate in ('XX001', 'XX002')
+$$;
+
+-- reject_next_document(position, horizon, batch_id, reason): the safety net's last step, for the one document that
+-- fails alone: rejects the next document past the position with the reason, and advances the position to it.
+-- It reads nothing of the document but what identifies it, since the document is what fails.
+create or replace function test_mv.reject_next_document(p_position test_mv.load_metadata, p_horizon xid8,
+                                                        p_batch_id bigint, p_reason text)
+    returns test_mv.load_batches
+    language plpgsql
+    set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_document record;
+    v_hash     text;
+    v_batch    test_mv.load_batches;
+begin
+    select s.id, s.stage, s.date, s.landed_xid into strict v_document
+      from public.stage_json_with_date s
+     where (s.landed_xid, s.id) > (p_position.last_xid, p_position.last_request_id)
+       and s.landed_xid < p_horizon
+     order by s.landed_xid, s.id
+     limit 1;
+    begin
+        v_hash := test_mv.document_md5(v_document.stage);
+    exception when others then
+        v_hash := null; -- the hash only describes the position for people
+    end;
+    insert into test_mv.load_errors (request_id, batch_id, reason, json_data)
+    values (v_document.id, p_batch_id, p_reason, v_document.stage);
+    update test_mv.load_metadata
+       set last_xid = v_document.landed_xid, last_request_id = v_document.id, last_date = v_document.date,
+           last_hash = v_hash, last_batch_id = p_batch_id, updated_at = now();
+    select 1, v_document.id, v_document.id, 0, 1, 0, 0, 0, 0
+      into v_batch.taken, v_batch.first_request_id, v_batch.last_request_id, v_batch.loaded, v_batch.rejected,
+           v_batch.duplicates, v_batch.phones, v_batch.addresses, v_batch.products;
+    return v_batch;
+end
+$$;
+
 -- load_next_batch(batch_size): loads the next batch_size landed documents, in one statement (and a second for the
 -- run history), and returns the batch's figures (null when nothing was pending). load_batch(batch_size) is its
 -- CALL-able face.
@@ -9,9 +60,17 @@
 -- for the rare rejected one, from document_problem), and for a loadable one whether it duplicates a loaded document
 -- or an earlier one of the batch. Then each table's rows are exploded straight from the loadable documents, with no
 -- join between exploded rows. Nothing here raises on a malformed value, so a malformed document cannot stop a batch.
+-- And for what nobody foresaw (a trigger someone added, a limit nobody knew), a safety net: a batch that fails with
+-- an error of its data, not of its environment (is_environment_error), is tried again with half as many documents,
+-- down to the one document that fails alone, which is rejected with the error's SQLSTATE and message.
+--
+-- Security definer, so that a caller needs only EXECUTE (granted, never to PUBLIC); its search_path is pinned, so
+-- that nothing planted in a schema a caller can write to runs with its owner's rights.
 create or replace function test_mv.load_next_batch(p_batch_size integer)
     returns test_mv.load_batches
     language plpgsql
+    security definer
+    set search_path = pg_catalog, pg_temp
     -- The set-returning functions' default estimate (100 rows each) inflates the plan's cost past jit_above_cost,
     -- and compiling it would cost ~45 ms a batch, ten times the work of 100 documents.
     set jit = off
@@ -34,6 +93,9 @@ declare
     v_position test_mv.load_metadata;
     v_batch_id bigint;
     v_batch    test_mv.load_batches;
+    v_take     integer     := p_batch_size;
+    v_state    text;
+    v_message  text;
 begin
     if p_batch_size is null or p_batch_size < 1 then
         raise exception 'load_batch: batch_size must be a positive integer, not %', coalesce(p_batch_size::text, 'null')
@@ -45,122 +107,143 @@ begin
     select * into strict v_position from test_mv.load_metadata for update;
     v_batch_id := nextval('test_mv.load_batch_id_seq');
 
-    with batch as materialized (
-        select s.id, s.stage, jsonb_hash_extended(s.stage, 0) as document_key, s.date, s.landed_xid,
-               test_mv.is_loadable(s.stage) as loadable
-          from public.stage_json_with_date s
-         where (s.landed_xid, s.id) > (v_position.last_xid, v_position.last_request_id)
-           and s.landed_xid < v_horizon
-         order by s.landed_xid, s.id
-         limit p_batch_size
-    ),
-    judged as materialized (
-        select t.id, t.stage, t.document_key, t.date, t.landed_xid, t.loadable,
-               case when not t.loadable then coalesce(test_mv.document_problem(t.stage), 'document: malformed') end
-                   as problem,
-               -- A loadable document is a duplicate of a loaded one equal to it as jsonb, found through the key (an
-               -- index probe, whatever the plan) and confirmed on the documents themselves (a key is shared by some
-               -- different documents too); a loaded one whose landing row was deleted cannot be compared, and its
-               -- key alone decides. Or it is a duplicate of the first equal one of this batch, looked for only when
-               -- its key occurs twice in the batch (a hash of the batch's repeated keys, usually empty: cheaper than
-               -- sorting the batch to compare neighbours).
-               case when t.loadable
-                    then coalesce((select c.request_id
-                                     from test_mv.clients c
-                                    where c.document_key = t.document_key
-                                      and coalesce((select original.stage = t.stage
-                                                      from public.fake_json_request original
-                                                     where original.id = c.request_id), true)
-                                    limit 1),
-                                  case when t.document_key in (select r.document_key
-                                                                 from batch r
-                                                                group by r.document_key
-                                                               having count(*) > 1)
-                                       then (select earlier.id
-                                               from batch earlier
-                                              where earlier.document_key = t.document_key
-                                                and earlier.stage = t.stage
-                                                and (earlier.landed_xid, earlier.id) < (t.landed_xid, t.id)
-                                              order by earlier.landed_xid, earlier.id
-                                              limit 1)
-                                  end) end as duplicate_of
-          from batch t
-    ),
-    new_clients as (
-        insert into test_mv.clients (request_id, application_id, document_key, batch_id)
-        select j.id, (j.stage -> 'application_id')::integer, j.document_key, v_batch_id
-          from judged j
-         where j.loadable and j.duplicate_of is null
-        returning 1
-    ),
-    new_phones as (
-        -- One key per phone (is_loadable), so a phone's only key is its type. The set-returning functions stand in
-        -- select lists, where they hand over their rows one by one: in FROM each call's rows would first be stored
-        -- in a tuplestore (20,000 instructions a document instead of 12,000). OFFSET 0 keeps each phone fetched once.
-        insert into test_mv.phones (request_id, position, type, number)
-        select p.id, p.position, p.type, p.phone ->> p.type
-          from (select e.id, e.position, e.phone, jsonb_object_keys(e.phone) as type
-                  from (select l.id, l.index + 1 as position, l.phones -> l.index as phone
-                          from (select j.id, j.stage -> 'phones' as phones,
-                                       generate_series(0, jsonb_array_length(j.stage -> 'phones') - 1) as index
+    <<attempt>>
+    loop
+        begin
+            with batch as materialized (
+                select s.id, s.stage, jsonb_hash_extended(s.stage, 0) as document_key, s.date, s.landed_xid,
+                       test_mv.is_loadable(s.stage) as loadable
+                  from public.stage_json_with_date s
+                 where (s.landed_xid, s.id) > (v_position.last_xid, v_position.last_request_id)
+                   and s.landed_xid < v_horizon
+                 order by s.landed_xid, s.id
+                 limit v_take
+            ),
+            judged as materialized (
+                select t.id, t.stage, t.document_key, t.date, t.landed_xid, t.loadable,
+                       case when not t.loadable then coalesce(test_mv.document_problem(t.stage), 'document: malformed') end
+                           as problem,
+                       -- A loadable document is a duplicate of a loaded one equal to it as jsonb, found through the key (an
+                       -- index probe, whatever the plan) and confirmed on the documents themselves (a key is shared by some
+                       -- different documents too); a loaded one whose landing row was deleted cannot be compared, and its
+                       -- key alone decides. Or it is a duplicate of the first equal one of this batch, looked for only when
+                       -- its key occurs twice in the batch (a hash of the batch's repeated keys, usually empty: cheaper than
+                       -- sorting the batch to compare neighbours).
+                       case when t.loadable
+                            then coalesce((select c.request_id
+                                             from test_mv.clients c
+                                            where c.document_key = t.document_key
+                                              and coalesce((select original.stage = t.stage
+                                                              from public.fake_json_request original
+                                                             where original.id = c.request_id), true)
+                                            limit 1),
+                                          case when t.document_key in (select r.document_key
+                                                                         from batch r
+                                                                        group by r.document_key
+                                                                       having count(*) > 1)
+                                               then (select earlier.id
+                                                       from batch earlier
+                                                      where earlier.document_key = t.document_key
+                                                        and earlier.stage = t.stage
+                                                        and (earlier.landed_xid, earlier.id) < (t.landed_xid, t.id)
+                                                      order by earlier.landed_xid, earlier.id
+                                                      limit 1)
+                                          end) end as duplicate_of
+                  from batch t
+            ),
+            new_clients as (
+                insert into test_mv.clients (request_id, application_id, document_key, batch_id)
+                select j.id, (j.stage -> 'application_id')::integer, j.document_key, v_batch_id
+                  from judged j
+                 where j.loadable and j.duplicate_of is null
+                returning 1
+            ),
+            new_phones as (
+                -- One key per phone (is_loadable), so a phone's only key is its type. The set-returning functions stand in
+                -- select lists, where they hand over their rows one by one: in FROM each call's rows would first be stored
+                -- in a tuplestore. Each document's phones are taken out once (OFFSET 0): beside generate_series, an
+                -- expression on the document would be evaluated again for every phone, and a document of n phones would cost
+                -- n times its size. OFFSET 0 above keeps each phone fetched once.
+                insert into test_mv.phones (request_id, position, type, number)
+                select p.id, p.position, p.type, p.phone ->> p.type
+                  from (select e.id, e.position, e.phone, jsonb_object_keys(e.phone) as type
+                          from (select l.id, l.index + 1 as position, l.phones -> l.index as phone
+                                  from (select d.id, d.phones, generate_series(0, jsonb_array_length(d.phones) - 1) as index
+                                          from (select j.id, j.stage -> 'phones' as phones
+                                                  from judged j
+                                                 where j.loadable and j.duplicate_of is null
+                                                   and jsonb_typeof(j.stage -> 'phones') = 'array'
+                                                offset 0) d) l
+                                offset 0) e) p
+                returning 1
+            ),
+            new_addresses as (
+                insert into test_mv.addresses (request_id, position, type, date, city, street, house, flat)
+                select j.id, a.position, a.type, to_date(a.date, 'DD-MM-YYYY'), a.address ->> 'city', a.address ->> 'street',
+                       a.address ->> 'house', (a.address ->> 'flat')::numeric::integer
+                  from judged j
+                 cross join lateral rows from (jsonb_to_recordset(case when jsonb_typeof(j.stage -> 'addresses') = 'array'
+                                                                       then j.stage -> 'addresses' end)
+                                               as (type text, date text, address jsonb)) with ordinality a(type, date, address, position)
+                 where j.loadable and j.duplicate_of is null
+                returning 1
+            ),
+            new_products as (
+                -- The product names from jsonb_object_keys in a select list (see new_phones); OFFSET 0 keeps each
+                -- document's maps and total taken out once, not once a product. The values are cast from jsonb directly:
+                -- cheaper than through their text, and right for any integral number is_loadable lets in (2.0, 1e2).
+                insert into test_mv.products (request_id, product_name, count, cost, total_sum)
+                select p.id, p.name, (p.counts -> p.name)::integer, nullif(p.costs -> p.name, 'null')::bigint, p.total_sum
+                  from (select d.id, d.counts, d.costs, d.total_sum, jsonb_object_keys(d.counts) as name
+                          from (select j.id, j.stage -> 'products' -> 'product_cnt' as counts,
+                                       j.stage -> 'products' -> 'product_cost' as costs,
+                                       nullif(j.stage -> 'products' -> 'total_sum', 'null')::bigint as total_sum
                                   from judged j
                                  where j.loadable and j.duplicate_of is null
-                                   and jsonb_typeof(j.stage -> 'phones') = 'array') l
-                        offset 0) e) p
-        returning 1
-    ),
-    new_addresses as (
-        insert into test_mv.addresses (request_id, position, type, date, city, street, house, flat)
-        select j.id, a.position, a.type, to_date(a.date, 'DD-MM-YYYY'), a.address ->> 'city', a.address ->> 'street',
-               a.address ->> 'house', (a.address ->> 'flat')::numeric::integer
-          from judged j
-         cross join lateral rows from (jsonb_to_recordset(case when jsonb_typeof(j.stage -> 'addresses') = 'array'
-                                                               then j.stage -> 'addresses' end)
-                                       as (type text, date text, address jsonb)) with ordinality a(type, date, address, position)
-         where j.loadable and j.duplicate_of is null
-        returning 1
-    ),
-    new_products as (
-        -- The product names from jsonb_object_keys in a select list (see new_phones); OFFSET 0 keeps each
-        -- document's maps and total taken out once, not once a product. The values are cast from jsonb directly:
-        -- cheaper than through their text, and right for any integral number is_loadable lets in (2.0, 1e2).
-        insert into test_mv.products (request_id, product_name, count, cost, total_sum)
-        select p.id, p.name, (p.counts -> p.name)::integer, nullif(p.costs -> p.name, 'null')::bigint, p.total_sum
-          from (select d.id, d.counts, d.costs, d.total_sum, jsonb_object_keys(d.counts) as name
-                  from (select j.id, j.stage -> 'products' -> 'product_cnt' as counts,
-                               j.stage -> 'products' -> 'product_cost' as costs,
-                               nullif(j.stage -> 'products' -> 'total_sum', 'null')::bigint as total_sum
-                          from judged j
-                         where j.loadable and j.duplicate_of is null
-                           and jsonb_typeof(j.stage -> 'products' -> 'product_cnt') = 'object'
-                        offset 0) d) p
-        returning 1
-    ),
-    new_errors as (
-        insert into test_mv.load_errors (request_id, batch_id, reason, json_data)
-        select j.id, v_batch_id, j.problem, j.stage from judged j where j.problem is not null
-        returning 1
-    ),
-    new_duplicates as (
-        insert into test_mv.load_duplicates (request_id, duplicate_of, batch_id)
-        select j.id, j.duplicate_of, v_batch_id from judged j where j.duplicate_of is not null
-        returning 1
-    ),
-    advanced as (
-        update test_mv.load_metadata m
-           set last_xid = l.landed_xid, last_request_id = l.id, last_date = l.date, last_hash = md5(l.stage::text),
-               last_batch_id = v_batch_id, updated_at = now()
-          from (select j.* from judged j order by j.landed_xid desc, j.id desc limit 1) l
-        returning 1
-    )
-    select t.taken::integer, t.first_request_id, t.last_request_id, w.loaded::integer, w.rejected::integer,
-           w.duplicates::integer, w.phones::integer, w.addresses::integer, w.products::integer
-      into v_batch.taken, v_batch.first_request_id, v_batch.last_request_id, v_batch.loaded, v_batch.rejected,
-           v_batch.duplicates, v_batch.phones, v_batch.addresses, v_batch.products
-      from (select count(*) as taken, min(j.id) as first_request_id, max(j.id) as last_request_id from judged j) t
-     cross join (select (select count(*) from new_clients) as loaded, (select count(*) from new_errors) as rejected,
-                        (select count(*) from new_duplicates) as duplicates, (select count(*) from new_phones) as phones,
-                        (select count(*) from new_addresses) as addresses, (select count(*) from new_products) as products) w;
+                                   and jsonb_typeof(j.stage -> 'products' -> 'product_cnt') = 'object'
+                                offset 0) d) p
+                returning 1
+            ),
+            new_errors as (
+                insert into test_mv.load_errors (request_id, batch_id, reason, json_data)
+                select j.id, v_batch_id, j.problem, j.stage from judged j where j.problem is not null
+                returning 1
+            ),
+            new_duplicates as (
+                insert into test_mv.load_duplicates (request_id, duplicate_of, batch_id)
+                select j.id, j.duplicate_of, v_batch_id from judged j where j.duplicate_of is not null
+                returning 1
+            ),
+            advanced as (
+                update test_mv.load_metadata m
+                   set last_xid = l.landed_xid, last_request_id = l.id, last_date = l.date, last_hash = test_mv.document_md5(l.stage),
+                       last_batch_id = v_batch_id, updated_at = now()
+                  from (select j.* from judged j order by j.landed_xid desc, j.id desc limit 1) l
+                returning 1
+            )
+            select t.taken::integer, t.first_request_id, t.last_request_id, w.loaded::integer, w.rejected::integer,
+                   w.duplicates::integer, w.phones::integer, w.addresses::integer, w.products::integer
+              into v_batch.taken, v_batch.first_request_id, v_batch.last_request_id, v_batch.loaded, v_batch.rejected,
+                   v_batch.duplicates, v_batch.phones, v_batch.addresses, v_batch.products
+              from (select count(*) as taken, min(j.id) as first_request_id, max(j.id) as last_request_id from judged j) t
+             cross join (select (select count(*) from new_clients) as loaded, (select count(*) from new_errors) as rejected,
+                                (select count(*) from new_duplicates) as duplicates, (select count(*) from new_phones) as phones,
+                                (select count(*) from new_addresses) as addresses, (select count(*) from new_products) as products) w;
+            exit attempt;
+        exception when others then
+            get stacked diagnostics v_state = returned_sqlstate, v_message = message_text;
+            if test_mv.is_environment_error(v_state) then
+                raise;
+            elsif v_take > 1 then
+                v_take := v_take / 2;
+            else
+                v_batch := test_mv.reject_next_document(v_position, v_horizon, v_batch_id,
+                                                        format('the batch failed on this document: %s %s', v_state,
+                                                               left(v_message, 500)));
+                exit attempt;
+            end if;
+        end;
+    end loop;
 
     if v_batch.taken = 0 then
         return null;
@@ -180,10 +263,17 @@ end
 $$;
 
 -- load_batch(batch_size): the procedure DBAs and schedulers CALL; see load_next_batch for what it guarantees.
+-- Security definer like load_next_batch, so that EXECUTE on it is all a DBA's role needs.
 create or replace procedure public.load_batch(p_batch_size integer default 100)
     language plpgsql
+    security definer
+    set search_path = pg_catalog, pg_temp
 as $$
 begin
     perform test_mv.load_next_batch(p_batch_size);
 end
 $$;
+
+-- Loading is granted, never assumed: see the README's roles.
+revoke all on function test_mv.load_next_batch(integer) from public;
+revoke all on procedure public.load_batch(integer) from public;

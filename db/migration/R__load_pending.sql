@@ -4,6 +4,7 @@
 -- It stops at the first batch that takes nothing, so documents held back by an older open transaction (see
 -- load_next_batch) end the call instead of spinning on it; the next call takes them.
 -- CALL it outside a transaction block: it commits after every batch.
+-- A procedure that commits may have no SET clause, so instead of a pinned search_path every name is qualified.
 create or replace procedure public.load_pending(p_batch_size integer default 100)
     language plpgsql
 as $$
@@ -17,3 +18,5 @@ begin
     end loop;
 end
 $$;
+
+revoke all on procedure public.load_pending(integer) from public;

@@ -46,7 +46,12 @@ public record LoaderStatus(Position position, Pending pending, Totals totals, Li
     public record Rejection(long requestId, String reason, OffsetDateTime rejectedAt) {
     }
 
+    /**
+     * Reads the status. It pins the session's search_path to pg_catalog first, so that no function planted in a
+     * schema someone else can write to stands in for a built-in the queries call by name.
+     */
     public static LoaderStatus read(DSLContext sql) {
+        sql.execute("set search_path = pg_catalog, pg_temp");
         LoadMetadataRecord m = sql.selectFrom(LOAD_METADATA).fetchSingle();
         Position position = new Position(m.getLastRequestId(), String.valueOf(m.getLastXid()), m.getLastDate(),
                 m.getLastHash(), m.getLastBatchId(), m.getUpdatedAt());

@@ -65,9 +65,9 @@ class ImportAndLoadCommandTest {
     @ValueSource(booleans = {false, true})
     void load_commits_its_batches_asynchronously_only_when_asked(boolean asyncCommit) {
         db.landNumbered(5);
-        db.execute("create table commit_modes (mode text);"
+        db.execute("create table public.commit_modes (mode text);"
                 + " create function test_mv.record_commit_mode() returns trigger language plpgsql as"
-                + " $$ begin insert into commit_modes values (current_setting('synchronous_commit')); return null; end $$;"
+                + " $$ begin insert into public.commit_modes values (current_setting('synchronous_commit')); return null; end $$;"
                 + " create trigger record_commit_mode after insert on test_mv.load_batches for each row"
                 + " execute function test_mv.record_commit_mode()");
         try {

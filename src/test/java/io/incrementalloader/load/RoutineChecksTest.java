@@ -27,12 +27,30 @@ class RoutineChecksTest {
                 + " join pg_namespace n on n.oid = p.pronamespace join pg_language l on l.oid = p.prolang"
                 + " where l.lanname = 'plpgsql' and n.nspname in ('public', 'test_mv') order by 1");
         assertEquals(List.of(List.of("load_batch(integer)"), List.of("load_pending(integer)"),
-                List.of("test_mv.document_problem(jsonb)"), List.of("test_mv.load_horizon()"),
-                List.of("test_mv.load_next_batch(integer)")), routines);
+                List.of("test_mv.document_limit_problem(jsonb)"), List.of("test_mv.document_problem(jsonb)"),
+                List.of("test_mv.load_horizon()"), List.of("test_mv.load_next_batch(integer)"),
+                List.of("test_mv.reject_next_document(test_mv.load_metadata,xid8,bigint,text)")), routines);
         for (List<Object> routine : routines) {
             List<List<Object>> findings = db.query("select level, message, statement, query from plpgsql_check_function_tb('"
                     + routine.get(0) + "', fatal_errors => false, extra_warnings => true, performance_warnings => true)");
             assertEquals(List.of(), findings, routine.get(0) + " has plpgsql_check findings");
         }
+    }
+
+    /**
+     * A routine whose search_path is not pinned resolves names through its caller's, where anyone who can create in
+     * a schema early in the path can plant a function that runs in its place. The three that cannot be pinned (a SET
+     * clause would stop the planner from inlining the first two, and forbids COMMIT in the third) qualify every name
+     * instead; PlantedFunctionsTest proves that nothing planted is called.
+     */
+    @Test
+    void every_routine_pins_its_search_path_but_the_three_that_qualify_every_name() {
+        List<List<Object>> unpinned = db.query("select p.oid::regprocedure::text from pg_proc p"
+                + " join pg_namespace n on n.oid = p.pronamespace"
+                + " where n.nspname in ('public', 'test_mv')"
+                + " and not exists (select 1 from unnest(p.proconfig) c where c like 'search_path=%')"
+                + " order by 1");
+        assertEquals(List.of(List.of("load_pending(integer)"), List.of("test_mv.document_md5(jsonb)"),
+                List.of("test_mv.is_loadable(jsonb)")), unpinned);
     }
 }
