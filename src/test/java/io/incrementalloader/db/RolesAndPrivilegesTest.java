@@ -1,0 +1,156 @@
+package io.incrementalloader.db;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.incrementalloader.status.LoaderStatus;
+import io.incrementalloader.testing.TestDatabase;
+import io.incrementalloader.verify.Reconciliation;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import org.jooq.SQLDialect;
+import org.jooq.impl.DSL;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.postgresql.PGConnection;
+
+/**
+ * Producers only produce, the loader needs only what the README grants it, and nothing planted in a schema someone
+ * else can write to runs in the loader's place. The roles are the README's, with its exact grants.
+ */
+class RolesAndPrivilegesTest {
+    @RegisterExtension
+    static final TestDatabase db = new TestDatabase();
+
+    private static final String PRODUCER = "il_test_producer";
+    private static final String LOADER = "il_test_loader";
+    private static final String READER = "il_test_reader";
+
+    @BeforeAll
+    static void createTheReadmesRoles() {
+        dropRoles();
+        db.execute("create role " + PRODUCER + " login; create role " + LOADER + " login; create role " + READER + " login");
+        // Producer: INSERT on the whole landing table, more than the README asks for (INSERT (stage)).
+        db.execute("grant insert on public.fake_json_request to " + PRODUCER);
+        // Loader: what the README grants.
+        db.execute("grant usage on schema test_mv to " + LOADER + ";"
+                + " grant execute on routine public.load_batch(integer), public.load_pending(integer),"
+                + " test_mv.load_next_batch(integer) to " + LOADER);
+        // Reader: what the README grants for status and verify.
+        db.execute("grant usage on schema test_mv to " + READER + ";"
+                + " grant select on all tables in schema test_mv to " + READER + ";"
+                + " grant select on public.fake_json_request, public.stage_json_with_date to " + READER);
+    }
+
+    @AfterAll
+    static void dropRoles() {
+        for (String role : List.of(PRODUCER, LOADER, READER)) {
+            db.execute("do $$ begin if exists (select 1 from pg_roles where rolname = '" + role + "') then"
+                    + " execute 'drop owned by " + role + "'; execute 'drop role " + role + "'; end if; end $$");
+        }
+    }
+
+    private static Connection as(String role) {
+        ConnectionSettings admin = db.settings();
+        return new ConnectionSettings(admin.url(), role, null, true).open();
+    }
+
+    @Test
+    void a_producer_with_insert_on_the_whole_table_cannot_hide_renumber_or_reorder_a_document() throws SQLException {
+        try (Connection producer = as(PRODUCER); Statement s = producer.createStatement()) {
+            s.execute("insert into public.fake_json_request (stage) values ('{\"application_id\": 1}')");
+            SQLException olderXid = assertThrows(SQLException.class, () -> s.execute(
+                    "insert into public.fake_json_request (stage, landed_xid) values ('{\"application_id\": 2}', '3')"));
+            assertTrue(olderXid.getMessage().contains("ck_fake_json_request_landed_xid"), olderXid::getMessage);
+            SQLException forgedId = assertThrows(SQLException.class, () -> s.execute(
+                    "insert into public.fake_json_request (id, stage) overriding system value"
+                            + " values (1000000, '{\"application_id\": 3}')"));
+            assertTrue(forgedId.getMessage().contains("ck_fake_json_request_id"), forgedId::getMessage);
+            SQLException copiedId = assertThrows(SQLException.class, () -> producer.unwrap(PGConnection.class)
+                    .getCopyAPI().copyIn("copy public.fake_json_request (id, stage) from stdin",
+                            new java.io.ByteArrayInputStream("1000\t{\"application_id\": 4}\n".getBytes())));
+            assertTrue(copiedId.getMessage().contains("ck_fake_json_request_id"), copiedId::getMessage);
+            // A landed row cannot be moved afterwards either, by anyone.
+            assertThrows(IllegalStateException.class, () -> db.execute(
+                    "update public.fake_json_request set landed_xid = '3'"));
+        }
+        db.execute("call load_batch(100)");
+        assertEquals(List.of(List.of(1L, 1)), db.query("select request_id, application_id from test_mv.clients"));
+    }
+
+    @Test
+    void the_loader_role_loads_with_execute_alone_and_the_reader_reads_status_and_verifies() throws SQLException {
+        db.landNumbered(5);
+        try (Connection loader = as(LOADER); Statement s = loader.createStatement()) {
+            s.execute("call load_batch(2)");
+            s.execute("call load_pending(100)");
+            SQLException noTables = assertThrows(SQLException.class,
+                    () -> s.executeQuery("select count(*) from test_mv.clients"));
+            assertEquals("42501", noTables.getSQLState(), "the loader role reads no table directly");
+        }
+        assertEquals(5L, db.count("select count(*) from test_mv.clients"));
+        try (Connection reader = as(READER)) {
+            assertEquals(List.of(), Reconciliation.check(reader));
+            LoaderStatus status = LoaderStatus.read(DSL.using(reader, SQLDialect.POSTGRES));
+            assertEquals(5L, status.totals().loaded());
+            assertThrows(SQLException.class, () -> reader.createStatement().execute("call load_batch(100)"));
+        }
+    }
+
+    /**
+     * Functions and an operator planted in public, with the very signatures of the built-ins the loader uses, and a
+     * search_path that puts public first: an unpinned routine would call them. Each records its call.
+     */
+    @Test
+    void functions_planted_in_public_are_called_neither_by_the_loader_nor_by_verify_nor_by_status() throws SQLException {
+        db.execute("create table public.planted_calls (name text)");
+        for (String signature : List.of("jsonb_hash_extended(p jsonb, s bigint) returns bigint",
+                "jsonb_typeof(p jsonb) returns text", "jsonb_array_length(p jsonb) returns integer",
+                "md5(p text) returns text", "jsonb_object_keys(p jsonb) returns setof text",
+                "jsonb_path_exists(p jsonb, q jsonpath, v jsonb, s boolean) returns boolean",
+                "pg_try_advisory_lock(k bigint) returns boolean", "jsonb_array_elements(p jsonb) returns setof jsonb")) {
+            String name = signature.substring(0, signature.indexOf('('));
+            String arguments = signature.substring(signature.indexOf('(') + 1, signature.indexOf(')'))
+                    .replaceAll("(\\w+) \\w+", "$1");
+            db.execute("create function public." + signature + " language plpgsql as $$ begin"
+                    + " insert into public.planted_calls values ('" + name + "');"
+                    + (signature.contains("setof") ? " return query select * from pg_catalog." + name + "(" + arguments + ");"
+                            : " return pg_catalog." + name + "(" + arguments + ");")
+                    + " end $$");
+        }
+        db.execute("create function public.planted_arrow(p jsonb, k text) returns jsonb language plpgsql as $$ begin"
+                + " insert into public.planted_calls values ('->'); return p operator(pg_catalog.->) k; end $$;"
+                + " create operator public.-> (leftarg = jsonb, rightarg = text, function = public.planted_arrow)");
+        try {
+            db.land("{\"application_id\": 1, \"phones\": [{\"mobile\": \"1\"}], \"products\": {\"product_cnt\": {\"a\": 1}}}",
+                    "{\"application_id\": 1, \"phones\": [{\"mobile\": \"1\"}], \"products\": {\"product_cnt\": {\"a\": 1}}}",
+                    "{\"application_id\": \"bad\"}");
+            try (Connection dba = db.connect(); Statement s = dba.createStatement()) {
+                s.execute("set search_path = public, pg_catalog");
+                s.execute("select jsonb_typeof('{}'::jsonb), '{}'::jsonb -> 'a'");
+                assertEquals(List.of(List.of("jsonb_typeof"), List.of("->")),
+                        db.query("select name from public.planted_calls"), "the plants work where nothing is pinned");
+                db.execute("truncate public.planted_calls");
+
+                s.execute("call load_batch(100)");
+                s.execute("select * from stage_json_with_date");
+                assertEquals(List.of(), Reconciliation.check(dba));
+                LoaderStatus.read(DSL.using(dba, SQLDialect.POSTGRES));
+            }
+            assertEquals(List.of(), db.query("select name from public.planted_calls"));
+            assertEquals(List.of(List.of(1L, 1L, 1L)), db.query("select (select count(*) from test_mv.clients),"
+                    + " (select count(*) from test_mv.load_duplicates), (select count(*) from test_mv.load_errors)"));
+        } finally {
+            db.execute("drop operator public.-> (jsonb, text); drop function public.planted_arrow(jsonb, text);"
+                    + " drop function public.jsonb_hash_extended(jsonb, bigint), public.jsonb_typeof(jsonb),"
+                    + " public.jsonb_array_length(jsonb), public.md5(text), public.jsonb_object_keys(jsonb),"
+                    + " public.jsonb_path_exists(jsonb, jsonpath, jsonb, boolean), public.pg_try_advisory_lock(bigint),"
+                    + " public.jsonb_array_elements(jsonb); drop table public.planted_calls");
+        }
+    }
+}
