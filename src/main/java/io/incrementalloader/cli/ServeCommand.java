@@ -19,6 +19,9 @@ import sun.misc.Signal;
 final class ServeCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger("io.incrementalloader.serve");
 
+    /** How long a stopping serve lets the batch in progress finish before it cancels it. */
+    static final Duration STOP_GRACE = Duration.ofSeconds(3);
+
     @Mixin
     ConnectionOptions connection;
 
@@ -53,9 +56,10 @@ final class ServeCommand implements Callable<Integer> {
         LoadRun run = new LoadRun(settings, batchSize, asyncCommit, () -> holder[0].isStopping());
         Scheduler scheduler = new Scheduler(schedule, run, retry);
         holder[0] = scheduler;
-        // SIGTERM and Ctrl-C end the wait, or let the current batch commit, and then the process exits 0.
-        Signal.handle(new Signal("TERM"), signal -> stop(scheduler, "SIGTERM"));
-        Signal.handle(new Signal("INT"), signal -> stop(scheduler, "SIGINT"));
+        // SIGTERM and Ctrl-C end the wait, or let the current batch commit, and then the process exits 0; a batch
+        // that has not ended within the grace period (one blocked on a lock) is cancelled and rolls back.
+        Signal.handle(new Signal("TERM"), signal -> stop(scheduler, run, "SIGTERM"));
+        Signal.handle(new Signal("INT"), signal -> stop(scheduler, run, "SIGINT"));
 
         log.info("serving {}: a run {}, batches of {}{}", settings, schedule, batchSize,
                 asyncCommit ? ", commits not waiting for the disk" : "");
@@ -65,8 +69,18 @@ final class ServeCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static void stop(Scheduler scheduler, String signal) {
+    private static void stop(Scheduler scheduler, LoadRun run, String signal) {
         log.info("{} received: stopping after the current batch", signal);
         scheduler.stop();
+        Thread canceller = new Thread(() -> {
+            try {
+                Thread.sleep(STOP_GRACE.toMillis());
+                run.cancel();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "stop-grace");
+        canceller.setDaemon(true);
+        canceller.start();
     }
 }

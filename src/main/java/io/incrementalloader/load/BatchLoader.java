@@ -1,5 +1,7 @@
 package io.incrementalloader.load;
 
+import io.incrementalloader.UserError;
+import io.incrementalloader.Printable;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -13,6 +15,12 @@ import java.util.function.Consumer;
  * {@code test_mv.load_next_batch}, the function behind the procedure, because it returns the batch's figures.
  */
 public final class BatchLoader {
+    /**
+     * How long a batch waits for the position when another session holds it (a DBA's open {@code BEGIN; CALL
+     * load_batch(100);}): then it fails, naming the holder, instead of hanging silently until the holder ends.
+     */
+    public static final String LOCK_TIMEOUT = "30s";
+
     private final int batchSize;
     private final boolean asyncCommit;
 
@@ -41,8 +49,9 @@ public final class BatchLoader {
     public BatchFigures drain(Connection connection, BooleanSupplier stop, Consumer<BatchFigures> afterBatch)
             throws SQLException {
         BatchFigures total = BatchFigures.NONE;
-        if (asyncCommit) {
-            try (Statement set = connection.createStatement()) {
+        try (Statement set = connection.createStatement()) {
+            set.execute("set lock_timeout = '" + LOCK_TIMEOUT + "'");
+            if (asyncCommit) {
                 set.execute("set synchronous_commit = off");
             }
         }
@@ -51,7 +60,17 @@ public final class BatchLoader {
                         + " from test_mv.load_next_batch(?)")) {
             call.setInt(1, batchSize);
             while (!stop.getAsBoolean()) {
-                BatchFigures batch = nextBatch(call);
+                BatchFigures batch;
+                try {
+                    batch = nextBatch(call);
+                } catch (SQLException e) {
+                    if ("55P03".equals(e.getSQLState())) {
+                        throw new UserError("The position (test_mv.load_metadata) stayed locked for " + LOCK_TIMEOUT
+                                + " by " + positionHolders(connection) + ". End that transaction (COMMIT or ROLLBACK,"
+                                + " or pg_terminate_backend(pid)) and load again.");
+                    }
+                    throw e;
+                }
                 if (batch == null) {
                     break;
                 }
@@ -60,6 +79,23 @@ public final class BatchLoader {
             }
         }
         return total;
+    }
+
+    /** The sessions of this database that hold a lock on the position, as a person reads them. */
+    static String positionHolders(Connection connection) throws SQLException {
+        try (Statement query = connection.createStatement();
+             ResultSet rows = query.executeQuery("""
+                     select string_agg(format('pid %s (%s, %s, transaction open since %s)', a.pid,
+                                              coalesce(nullif(a.application_name, ''), 'unnamed'), a.state,
+                                              date_trunc('second', a.xact_start)), '; ')
+                       from pg_catalog.pg_locks l
+                       join pg_catalog.pg_stat_activity a on a.pid = l.pid
+                      where l.relation = 'test_mv.load_metadata'::pg_catalog.regclass and l.granted
+                        and l.pid <> pg_catalog.pg_backend_pid()""")) {
+            rows.next();
+            String holders = rows.getString(1);
+            return holders == null ? "a session that has since ended" : Printable.of(holders);
+        }
     }
 
     private static BatchFigures nextBatch(PreparedStatement call) throws SQLException {

@@ -10,6 +10,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
+import org.postgresql.PGConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +29,7 @@ public final class LoadRun implements Supplier<RunOutcome> {
     private final BatchLoader loader;
     private final BooleanSupplier stopping;
     private boolean migrated;
+    private volatile Connection active;
 
     public LoadRun(ConnectionSettings settings, int batchSize, BooleanSupplier stopping) {
         this(settings, batchSize, false, stopping);
@@ -49,6 +51,7 @@ public final class LoadRun implements Supplier<RunOutcome> {
                 migrated = true;
             }
             try (Connection connection = settings.open()) {
+                active = connection;
                 if (!tryLock(connection)) {
                     log.info("run skipped: another instance is loading");
                     return RunOutcome.SKIPPED;
@@ -62,8 +65,29 @@ public final class LoadRun implements Supplier<RunOutcome> {
                 return RunOutcome.DONE;
             }
         } catch (RuntimeException | SQLException e) {
-            log.warn("run failed: {}", oneLine(e));
+            if (stopping.getAsBoolean() && e instanceof SQLException sql && "57014".equals(sql.getSQLState())) {
+                log.info("run stopped: the batch in progress was cancelled and rolled back");
+            } else {
+                log.warn("run failed: {}", oneLine(e));
+            }
             return RunOutcome.FAILED;
+        } finally {
+            active = null;
+        }
+    }
+
+    /**
+     * Cancels the statement the run is waiting on, if any (a batch blocked on a lock, a long batch): its transaction
+     * rolls back, and the run ends. Safe from any thread; does nothing between runs.
+     */
+    public void cancel() {
+        Connection connection = active;
+        if (connection != null) {
+            try {
+                connection.unwrap(PGConnection.class).cancelQuery();
+            } catch (SQLException e) {
+                log.warn("cannot cancel the batch in progress: {}", oneLine(e));
+            }
         }
     }
 

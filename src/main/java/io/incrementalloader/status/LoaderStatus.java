@@ -8,6 +8,7 @@ import static io.incrementalloader.generated.test_mv.Tables.LOAD_ERRORS;
 import static io.incrementalloader.generated.test_mv.Tables.LOAD_METADATA;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.incrementalloader.Printable;
 import io.incrementalloader.generated.test_mv.tables.records.LoadMetadataRecord;
 import java.time.Duration;
 import java.time.LocalDate;
@@ -99,7 +100,7 @@ public record LoaderStatus(Position position, Pending pending, Totals totals, Li
                 : ", oldest landed " + ago(pending.oldestLandedAt()) + " (lag " + human(pending.lag()) + ")"));
         if (pending.waiting() > 0) {
             out.append(String.format("Waiting    %,d of them belong to transactions younger than an open one: %s%n",
-                    pending.waiting(), pending.heldBackBy() == null ? "it has just ended" : pending.heldBackBy()));
+                    pending.waiting(), pending.heldBackBy() == null ? "it has just ended" : Printable.of(pending.heldBackBy())));
         }
         out.append(String.format("Landed     %,d: loaded %,d, rejected %,d, duplicates %,d%n", totals.landed(),
                 totals.loaded(), totals.rejected(), totals.duplicates()));
@@ -110,13 +111,13 @@ public record LoaderStatus(Position position, Pending pending, Totals totals, Li
             for (Batch b : lastBatches) {
                 out.append(String.format("  %8d  %-25s %8d %6d %6d %8d %10d  %s%n", b.batchId(),
                         b.startedAt().withNano(0), b.millis(), b.taken(), b.loaded(), b.rejected(), b.duplicates(),
-                        b.caller()));
+                        Printable.of(b.caller())));
             }
         }
         if (!lastErrors.isEmpty()) {
             out.append("Last rejections (all in test_mv.load_errors)\n");
             for (Rejection e : lastErrors) {
-                out.append(String.format("  document %d: %s%n", e.requestId(), e.reason()));
+                out.append(String.format("  document %d: %s%n", e.requestId(), Printable.of(e.reason())));
             }
         }
         return out.toString();

@@ -50,6 +50,46 @@ class ServeTest {
     }
 
     @Test
+    void serve_blocked_on_a_position_a_dba_holds_stops_on_sigterm_within_10_seconds() throws Exception {
+        db.landNumbered(10);
+        try (Connection dba = db.connect(); Statement statement = dba.createStatement()) {
+            dba.setAutoCommit(false);
+            statement.execute("select * from test_mv.load_metadata for update"); // a DBA's open BEGIN; CALL load_batch
+            Process instance = serve("blocked", "--interval", "1s");
+            waitUntil(() -> db.count("select count(*) from pg_stat_activity where application_name = 'incremental-loader'"
+                    + " and wait_event_type = 'Lock'") == 1, 30);
+
+            long signalled = System.nanoTime();
+            instance.destroy(); // SIGTERM
+            assertTrue(instance.waitFor(10, TimeUnit.SECONDS), "exits within 10 s of SIGTERM, though blocked");
+            assertEquals(0, instance.exitValue(), () -> log(instance));
+            assertTrue(System.nanoTime() - signalled < TimeUnit.SECONDS.toNanos(10));
+            assertTrue(log(instance).contains("the batch in progress was cancelled"), () -> log(instance));
+            dba.rollback();
+        }
+        assertEquals(0, db.count("select count(*) from test_mv.clients"), "the cancelled batch left nothing");
+    }
+
+    @Test
+    void a_run_that_waits_too_long_for_the_position_fails_naming_the_session_that_holds_it() throws Exception {
+        db.landNumbered(10);
+        try (Connection dba = db.connect(); Statement statement = dba.createStatement()) {
+            statement.execute("set application_name = 'dba-in-psql'");
+            dba.setAutoCommit(false);
+            statement.execute("select * from test_mv.load_metadata for update");
+            Process load = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", System.getProperty("java.class.path"), Main.class.getName(), "load", "--url", db.settings().url())
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("load.log").toFile()).start();
+            assertTrue(load.waitFor(60, TimeUnit.SECONDS), "the wait is bounded");
+            dba.rollback();
+            assertEquals(2, load.exitValue(), () -> log(load));
+            String log = log(load);
+            assertTrue(log.contains("stayed locked for 30s by pid"), log);
+            assertTrue(log.contains("dba-in-psql, idle in transaction"), log);
+        }
+    }
+
+    @Test
     void a_run_leaves_the_work_to_an_instance_that_holds_the_lock_instead_of_queueing() throws Exception {
         db.landNumbered(10);
         try (Connection other = db.connect(); Statement statement = other.createStatement()) {
