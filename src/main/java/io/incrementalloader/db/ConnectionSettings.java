@@ -59,7 +59,7 @@ public record ConnectionSettings(String url, String user, String password, boole
         try {
             return DriverManager.getConnection(url, properties);
         } catch (SQLException e) {
-            throw new UserError("Cannot connect to " + url + " as " + user + ": " + firstLine(e.getMessage()).replaceAll("\\.$", "")
+            throw new UserError("Cannot connect to " + maskedUrl() + " as " + user + ": " + firstLine(e.getMessage()).replaceAll("\\.$", "")
                     + ". Check --url/--user/--password or LOADER_DB_URL/LOADER_DB_USER/LOADER_DB_PASSWORD.", e);
         }
     }
@@ -67,7 +67,12 @@ public record ConnectionSettings(String url, String user, String password, boole
     /** The URL without credentials, for logs and summaries. */
     @Override
     public String toString() {
-        return url + " as " + user;
+        return maskedUrl() + " as " + user;
+    }
+
+    /** The URL with the value of any password parameter (?password=..., &sslpassword=...) replaced by ***. */
+    public String maskedUrl() {
+        return url.replaceAll("(?i)([?&][a-z]*password=)[^&]*", "$1***");
     }
 
     private static String firstLine(String message) {

@@ -52,4 +52,14 @@ class ConnectionSettingsTest {
     void a_url_that_is_not_postgresql_is_a_user_error() {
         assertThrows(UserError.class, () -> ConnectionSettings.resolve("mysql://x", null, null, Map.of()));
     }
+
+    @Test
+    void a_password_in_the_url_is_masked_in_logs_and_in_connection_errors() {
+        ConnectionSettings settings = new ConnectionSettings(
+                "jdbc:postgresql://127.0.0.1:1/db?user=x&password=s3cret&sslpassword=k3y&ssl=false", "x", null, true);
+        assertEquals("jdbc:postgresql://127.0.0.1:1/db?user=x&password=***&sslpassword=***&ssl=false as x",
+                settings.toString());
+        UserError refused = assertThrows(UserError.class, settings::open);
+        assertFalse(refused.getMessage().contains("s3cret") || refused.getMessage().contains("k3y"), refused.getMessage());
+    }
 }
