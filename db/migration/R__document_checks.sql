@@ -4,8 +4,10 @@
 -- them to it on every malformation the generator knows and on thousands of randomly damaged documents.
 -- Beyond the contract's rules, the limits of what PostgreSQL can store (document_limit_problem) reject a document
 -- with a reason before it could fail a batch. Nothing here ever raises, so that no document can stop a batch.
--- Every routine here is pinned to pg_catalog, so that no function or operator planted in another schema can stand
--- in for a built-in; is_loadable qualifies every name instead, since a SET clause would stop its inlining.
+-- The checks that look at how a document is stored (pg_column_size) are stable, as that function is; the rest
+-- are immutable. Every routine here is pinned to pg_catalog, so that no function or operator planted in another
+-- schema can stand in for a built-in; is_loadable and document_md5 qualify every name instead, since a SET clause
+-- would stop their inlining.
 
 -- True when the document's text form (stage::text, what md5 hashes) surely stays under PostgreSQL's 1 GB limit for
 -- a value, decided without building it: building it to find out takes seconds and a gigabyte when it does not fit.
@@ -15,7 +17,7 @@
 -- for every number's digits under the limit.
 create or replace function test_mv.text_form_fits(p_document jsonb)
     returns boolean
-    language sql immutable parallel safe
+    language sql stable parallel safe
     set search_path = pg_catalog, pg_temp
 as $$
     -- #> '{}' hands back the document itself, decompressed: its size is the binary size, not the stored one.
@@ -60,7 +62,7 @@ $$;
 -- - a text form under 1 GB (text_form_fits), so that the document has the md5 its stage row shows.
 create or replace function test_mv.document_limit_problem(p_document jsonb)
     returns text
-    language plpgsql immutable parallel safe
+    language plpgsql stable parallel safe
     set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -157,7 +159,7 @@ $$;
 -- at once, so that its time grows with the document's size, not with its square.
 create or replace function test_mv.document_problem(p_document jsonb)
     returns text
-    language plpgsql immutable parallel safe
+    language plpgsql stable parallel safe
     set search_path = pg_catalog, pg_temp
 as $$
 declare
