@@ -35,7 +35,8 @@ final class GenerateCommand implements Callable<Integer> {
         if (count < 0) {
             throw new UserError("--count must be zero or more, not " + count + ".");
         }
-        if (duplicates < 0 || malformed < 0 || duplicates + malformed > 1) {
+        // Written so that NaN fails it too: every comparison with NaN is false.
+        if (!(duplicates >= 0 && malformed >= 0 && duplicates + malformed <= 1)) {
             throw new UserError("--duplicates and --malformed are shares between 0 and 1 whose sum is at most 1.");
         }
         DocumentGenerator generator = new DocumentGenerator(seed, duplicates, malformed);
@@ -44,6 +45,9 @@ final class GenerateCommand implements Callable<Integer> {
             generator.write(count, out);
             out.flush();
             return 0;
+        }
+        if (Files.isDirectory(output)) {
+            throw new UserError(output + " is a directory; give --output a file's path.");
         }
         if (output.getParent() != null && !Files.isDirectory(output.getParent())) {
             throw new UserError("The folder of " + output + " does not exist; create it or choose another --output.");

@@ -61,10 +61,32 @@ public final class LoaderCommand implements Runnable {
                 err.println("error: the database connection failed: " + sql.getMessage());
                 return USER_ERROR;
             }
+            SQLException denied = permissionDenied(e);
+            if (denied != null) {
+                err.println("error: " + firstLine(denied.getMessage()) + ". The role needs the grants the README lists"
+                        + " (Roles and privileges) for this command.");
+                return USER_ERROR;
+            }
             err.println("error: " + e + (verbose ? "" : " (run with --verbose for details)"));
             return UNEXPECTED;
         });
         return commandLine.execute(args);
+    }
+
+    /** The "permission denied" (42501) behind a failure, however deeply jOOQ or Flyway wrapped it; or null. */
+    private static SQLException permissionDenied(Throwable e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof SQLException sql && "42501".equals(sql.getSQLState())) {
+                return sql;
+            }
+        }
+        return null;
+    }
+
+    private static String firstLine(String message) {
+        String text = String.valueOf(message).replaceFirst("^ERROR: ", "");
+        int newline = text.indexOf('\n');
+        return newline < 0 ? text : text.substring(0, newline);
     }
 
     private static String commandPath(CommandLine commandLine) {

@@ -26,8 +26,12 @@ public record ConnectionSettings(String url, String user, String password, boole
                     + "/" + orElse(env.get("PGDATABASE"), "postgres");
         }
         if (!url.startsWith("jdbc:postgresql:")) {
-            throw new UserError("The database URL '" + url + "' is not a PostgreSQL JDBC URL; write it as "
+            throw new UserError("The database URL '" + masked(url) + "' is not a PostgreSQL JDBC URL; write it as "
                     + "jdbc:postgresql://HOST:PORT/DATABASE (--url or LOADER_DB_URL).");
+        }
+        if (databaseIn(url).isEmpty()) {
+            throw new UserError("The database URL '" + masked(url) + "' names no database, and the server would choose one (the user's own); name it:"
+                    + " jdbc:postgresql://HOST:PORT/DATABASE (--url or LOADER_DB_URL).");
         }
         String user = firstOf(userOption, env.get("LOADER_DB_USER"), env.get("PGUSER"), "postgres");
         String password = firstOf(passwordOption, env.get("LOADER_DB_PASSWORD"), env.get("PGPASSWORD"));
@@ -36,6 +40,18 @@ public record ConnectionSettings(String url, String user, String password, boole
 
     public static ConnectionSettings fromEnvironment() {
         return resolve(null, null, null, System.getenv());
+    }
+
+    /** The database a PostgreSQL JDBC URL names: jdbc:postgresql:DB, jdbc:postgresql://HOST[:PORT]/DB[?...]. */
+    static String databaseIn(String url) {
+        String rest = url.substring("jdbc:postgresql:".length());
+        int query = rest.indexOf('?');
+        rest = query < 0 ? rest : rest.substring(0, query);
+        if (rest.startsWith("//")) {
+            int slash = rest.indexOf('/', 2);
+            return slash < 0 ? "" : rest.substring(slash + 1);
+        }
+        return rest.startsWith("/") ? rest.substring(1) : rest;
     }
 
     /** The same server and credentials, another database on it. */
@@ -72,6 +88,10 @@ public record ConnectionSettings(String url, String user, String password, boole
 
     /** The URL with the value of any password parameter (?password=..., &sslpassword=...) replaced by ***. */
     public String maskedUrl() {
+        return masked(url);
+    }
+
+    private static String masked(String url) {
         return url.replaceAll("(?i)([?&][a-z]*password=)[^&]*", "$1***");
     }
 

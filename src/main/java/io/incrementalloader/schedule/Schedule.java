@@ -25,6 +25,10 @@ public interface Schedule {
             throw new UserError("--cron '" + expression + "' is not a 5-field cron expression (" + e.getMessage()
                     + "); for example '*/5 * * * *' runs every 5 minutes.");
         }
+        if (times.nextExecution(java.time.ZonedDateTime.now(zone)).isEmpty()) {
+            throw new UserError("--cron '" + expression + "' never fires (no such date in any year); for example"
+                    + " '*/5 * * * *' runs every 5 minutes.");
+        }
         return new Schedule() {
             @Override
             public Instant next(Instant after) {
@@ -53,18 +57,25 @@ public interface Schedule {
         };
     }
 
-    /** Reads durations such as 500ms, 1s, 5m, 1h or ISO-8601 (PT30S). */
+    /** The longest interval taken: a year and a day, beyond which a schedule is a typing mistake. */
+    Duration LONGEST = Duration.ofDays(366);
+
+    /** Reads durations such as 500ms, 1s, 5m, 1h or ISO-8601 (PT30S), up to {@link #LONGEST}. */
     static Duration parseDuration(String text, String option) {
         Matcher simple = Pattern.compile("(\\d+)(ms|s|m|h)").matcher(text.trim());
         Duration duration;
         if (simple.matches()) {
-            long amount = Long.parseLong(simple.group(1));
-            duration = switch (simple.group(2)) {
-                case "ms" -> Duration.ofMillis(amount);
-                case "s" -> Duration.ofSeconds(amount);
-                case "m" -> Duration.ofMinutes(amount);
-                default -> Duration.ofHours(amount);
-            };
+            try {
+                long amount = Long.parseLong(simple.group(1));
+                duration = switch (simple.group(2)) {
+                    case "ms" -> Duration.ofMillis(amount);
+                    case "s" -> Duration.ofSeconds(amount);
+                    case "m" -> Duration.ofMinutes(amount);
+                    default -> Duration.ofHours(amount);
+                };
+            } catch (ArithmeticException | NumberFormatException e) {
+                throw new UserError(option + " '" + text + "' is longer than " + LONGEST.toDays() + " days, the most it takes.");
+            }
         } else {
             try {
                 duration = Duration.parse(text.trim());
@@ -74,6 +85,9 @@ public interface Schedule {
         }
         if (duration.isNegative() || duration.isZero()) {
             throw new UserError(option + " must be longer than zero, not '" + text + "'.");
+        }
+        if (duration.compareTo(LONGEST) > 0) {
+            throw new UserError(option + " '" + text + "' is longer than " + LONGEST.toDays() + " days, the most it takes.");
         }
         return duration;
     }

@@ -1,10 +1,12 @@
 package io.incrementalloader.db;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.incrementalloader.status.LoaderStatus;
+import io.incrementalloader.testing.Cli;
 import io.incrementalloader.testing.TestDatabase;
 import io.incrementalloader.verify.Reconciliation;
 import java.sql.Connection;
@@ -30,26 +32,30 @@ class RolesAndPrivilegesTest {
     private static final String PRODUCER = "il_test_producer";
     private static final String LOADER = "il_test_loader";
     private static final String READER = "il_test_reader";
+    private static final String NOBODY = "il_test_nobody";
 
     @BeforeAll
     static void createTheReadmesRoles() {
         dropRoles();
-        db.execute("create role " + PRODUCER + " login; create role " + LOADER + " login; create role " + READER + " login");
+        db.execute("create role " + PRODUCER + " login; create role " + LOADER + " login; create role " + READER + " login;"
+                + " create role " + NOBODY + " login");
         // Producer: INSERT on the whole landing table, more than the README asks for (INSERT (stage)).
         db.execute("grant insert on public.fake_json_request to " + PRODUCER);
         // Loader: what the README grants.
         db.execute("grant usage on schema test_mv to " + LOADER + ";"
                 + " grant execute on routine public.load_batch(integer), public.load_pending(integer),"
-                + " test_mv.load_next_batch(integer) to " + LOADER);
+                + " test_mv.load_next_batch(integer) to " + LOADER + ";"
+                + " grant select on public.flyway_schema_history to " + LOADER);
         // Reader: what the README grants for status and verify.
         db.execute("grant usage on schema test_mv to " + READER + ";"
                 + " grant select on all tables in schema test_mv to " + READER + ";"
-                + " grant select on public.fake_json_request, public.stage_json_with_date to " + READER);
+                + " grant select on public.fake_json_request, public.stage_json_with_date to " + READER + ";"
+                + " grant select on public.flyway_schema_history to " + READER);
     }
 
     @AfterAll
     static void dropRoles() {
-        for (String role : List.of(PRODUCER, LOADER, READER)) {
+        for (String role : List.of(PRODUCER, LOADER, READER, NOBODY)) {
             db.execute("do $$ begin if exists (select 1 from pg_roles where rolname = '" + role + "') then"
                     + " execute 'drop owned by " + role + "'; execute 'drop role " + role + "'; end if; end $$");
         }
@@ -100,6 +106,46 @@ class RolesAndPrivilegesTest {
             assertEquals(5L, status.totals().loaded());
             assertThrows(SQLException.class, () -> reader.createStatement().execute("call load_batch(100)"));
         }
+    }
+
+    private static Cli.Result runAs(String role, String... command) {
+        List<String> args = new java.util.ArrayList<>(List.of(command));
+        args.addAll(List.of("--url", db.settings().url(), "--user", role));
+        return Cli.run(args.toArray(String[]::new));
+    }
+
+    @Test
+    void the_commands_run_as_the_readmes_roles_and_a_role_without_grants_is_told_what_it_lacks() {
+        db.landNumbered(5);
+        Cli.Result loaded = runAs(LOADER, "load");
+        assertEquals(0, loaded.exitCode(), loaded::toString);
+        assertEquals(5L, db.count("select count(*) from test_mv.clients"));
+        for (String command : List.of("status", "verify")) {
+            Cli.Result read = runAs(READER, command);
+            assertEquals(0, read.exitCode(), read::toString);
+        }
+        Cli.Result refused = runAs(NOBODY, "load");
+        assertEquals(2, refused.exitCode(), refused::toString);
+        assertTrue(refused.err().contains("grant select on public.flyway_schema_history"), refused::toString);
+        assertFalse(refused.err().contains("\tat "), refused::toString);
+        Cli.Result readerLoads = runAs(READER, "load");
+        assertEquals(2, readerLoads.exitCode(), readerLoads::toString);
+        assertTrue(readerLoads.err().contains("permission denied"), readerLoads::toString);
+        assertTrue(readerLoads.err().contains("Roles and privileges"), readerLoads::toString);
+    }
+
+    @Test
+    void a_role_that_cannot_migrate_is_told_who_must_when_a_migration_is_pending() {
+        db.execute("update public.flyway_schema_history set checksum = 1 where script = 'R__load_pending.sql'");
+        try {
+            Cli.Result pending = runAs(LOADER, "load");
+            assertEquals(2, pending.exitCode(), pending::toString);
+            assertTrue(pending.err().contains("1 migration(s) are pending"), pending::toString);
+            assertTrue(pending.err().contains("Run `incremental-loader migrate` as the role that owns"), pending::toString);
+        } finally {
+            Migrations.apply(db.settings());
+        }
+        assertEquals(0, runAs(LOADER, "load").exitCode(), "once migrated, the loader goes on");
     }
 
     /**
