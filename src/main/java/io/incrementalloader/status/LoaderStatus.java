@@ -18,8 +18,8 @@ import org.jooq.DSLContext;
 import org.jooq.Record;
 
 /** Where the loader stands, read in one go: the position, what is pending and how old, the totals, the last batches. */
-public record LoaderStatus(Position position, Pending pending, Totals totals, List<Batch> lastBatches,
-                           List<Rejection> lastErrors) {
+public record LoaderStatus(Position position, Pending pending, List<Blocked> blocked, Totals totals,
+                           List<Batch> lastBatches, List<Rejection> lastErrors) {
 
     public record Position(long lastRequestId, String lastXid, LocalDate lastDate, String lastHash, Long lastBatchId,
                            OffsetDateTime updatedAt) {
@@ -35,6 +35,10 @@ public record LoaderStatus(Position position, Pending pending, Totals totals, Li
         public long lagSeconds() {
             return lag.toSeconds();
         }
+    }
+
+    /** A loader (a batch, whoever called it) waiting for the position, and the sessions it waits for. */
+    public record Blocked(int pid, String application, String waitingFor) {
     }
 
     public record Totals(long landed, long loaded, long rejected, long duplicates) {
@@ -86,7 +90,24 @@ public record LoaderStatus(Position position, Pending pending, Totals totals, Li
         List<Rejection> errors = sql.select(LOAD_ERRORS.REQUEST_ID, LOAD_ERRORS.REASON, LOAD_ERRORS.REJECTED_AT)
                 .from(LOAD_ERRORS).orderBy(LOAD_ERRORS.REJECTED_AT.desc(), LOAD_ERRORS.REQUEST_ID.desc()).limit(5)
                 .fetch(e -> new Rejection(e.value1(), e.value2(), e.value3()));
-        return new LoaderStatus(position, pending, totals, batches, errors);
+        // A batch holds a lock on load_metadata from its start; one that also waits for a lock is blocked, usually
+        // on the position's row. pg_locks, unlike pg_stat_activity's query column, is readable by every role.
+        List<Blocked> blocked = sql.resultQuery("""
+                select w.pid, coalesce(nullif(a.application_name, ''), 'unnamed') as application,
+                       (select string_agg(format('pid %s (%s, %s, transaction open since %s)', h.pid,
+                                                 coalesce(nullif(h.application_name, ''), 'unnamed'),
+                                                 coalesce(h.state, 'state hidden'),
+                                                 coalesce(date_trunc('second', h.xact_start)::text, 'a time hidden')), '; ')
+                          from pg_catalog.pg_stat_activity h
+                         where h.pid = any(pg_catalog.pg_blocking_pids(w.pid))) as waiting_for
+                  from pg_catalog.pg_locks w
+                  join pg_catalog.pg_stat_activity a on a.pid = w.pid
+                 where w.relation = 'test_mv.load_metadata'::pg_catalog.regclass and w.granted
+                   and w.pid <> pg_catalog.pg_backend_pid()
+                   and exists (select 1 from pg_catalog.pg_locks u where u.pid = w.pid and not u.granted)
+                 order by w.pid""").fetch(r -> new Blocked(r.get(0, Integer.class), r.get(1, String.class),
+                r.get(2, String.class)));
+        return new LoaderStatus(position, pending, blocked, totals, batches, errors);
     }
 
     /** The report a person reads at a glance. */
@@ -101,6 +122,11 @@ public record LoaderStatus(Position position, Pending pending, Totals totals, Li
         if (pending.waiting() > 0) {
             out.append(String.format("Waiting    %,d of them belong to transactions younger than an open one: %s%n",
                     pending.waiting(), pending.heldBackBy() == null ? "it has just ended" : Printable.of(pending.heldBackBy())));
+        }
+        for (Blocked b : blocked) {
+            out.append(String.format("Blocked    pid %d (%s) waits for the position, held by %s%n", b.pid(),
+                    Printable.of(b.application()), b.waitingFor() == null ? "a session that has just ended"
+                            : Printable.of(b.waitingFor())));
         }
         out.append(String.format("Landed     %,d: loaded %,d, rejected %,d, duplicates %,d%n", totals.landed(),
                 totals.loaded(), totals.rejected(), totals.duplicates()));

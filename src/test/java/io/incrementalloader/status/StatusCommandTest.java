@@ -65,4 +65,34 @@ class StatusCommandTest {
             open.rollback();
         }
     }
+
+    @Test
+    void it_shows_a_loader_blocked_on_the_position_and_the_session_that_holds_it() throws Exception {
+        db.land("{\"application_id\": 1}");
+        try (Connection dba = db.connect(); Connection loader = db.connect()) {
+            dba.createStatement().execute("set application_name = 'dba-in-psql'");
+            dba.setAutoCommit(false);
+            dba.createStatement().execute("call load_batch(100)"); // and the transaction left open
+            loader.createStatement().execute("set application_name = 'night-loader'");
+            Thread waiting = new Thread(() -> {
+                try {
+                    loader.createStatement().execute("call load_batch(100)");
+                } catch (java.sql.SQLException ignored) {
+                    // cancelled below
+                }
+            });
+            waiting.start();
+            for (int i = 0; i < 50 && statusJson().at("/blocked").isEmpty(); i++) {
+                Thread.sleep(100);
+            }
+            JsonNode blocked = statusJson().at("/blocked/0");
+            assertEquals("night-loader", blocked.at("/application").asText(), blocked.toString());
+            assertTrue(blocked.at("/waitingFor").asText().contains("(dba-in-psql, idle in transaction"), blocked.toString());
+            Cli.Result text = Cli.run("status", "--url", db.settings().url());
+            assertTrue(text.out().contains("Blocked    pid "), text::toString);
+            dba.rollback();
+            waiting.join(10_000);
+        }
+        assertTrue(statusJson().at("/blocked").isEmpty(), "not blocked once the holder ended");
+    }
 }
