@@ -1,5 +1,6 @@
 package io.incrementalloader.bench;
 
+import io.incrementalloader.UserError;
 import io.incrementalloader.db.ConnectionSettings;
 import io.incrementalloader.db.Migrations;
 import io.incrementalloader.generate.DocumentGenerator;
@@ -9,6 +10,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -116,11 +118,27 @@ public final class Benchmark {
         double run() throws Exception;
     }
 
-    /** Fresh database, migrated; returns its settings. */
+    /** What bench writes on the databases it creates, and looks for before it drops one. */
+    static final String MARKER = "incremental-loader bench scratch database: bench drops and recreates it";
+
+    /**
+     * Fresh database, migrated; returns its settings. It drops only a database that it created itself (one that
+     * carries {@link #MARKER}): any other of that name is refused, whatever it holds.
+     */
     private ConnectionSettings freshDatabase() {
         try (Connection admin = server.open(); Statement statement = admin.createStatement()) {
+            try (ResultSet existing = statement.executeQuery("select coalesce(pg_catalog.shobj_description(oid,"
+                    + " 'pg_database'), '') from pg_catalog.pg_database where datname = '" + database + "'")) {
+                if (existing.next() && !MARKER.equals(existing.getString(1))) {
+                    throw new UserError("Database " + database + " exists and bench did not create it, so bench will"
+                            + " not drop it; choose another --database.");
+                }
+            }
             statement.execute("drop database if exists " + database + " with (force)");
             statement.execute("create database " + database);
+            statement.execute("comment on database " + database + " is '" + MARKER + "'");
+        } catch (UserError e) {
+            throw e;
         } catch (Exception e) {
             throw new IllegalStateException("Cannot recreate the benchmark database " + database + ": " + e.getMessage(), e);
         }

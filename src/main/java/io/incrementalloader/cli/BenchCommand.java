@@ -29,7 +29,8 @@ final class BenchCommand implements Callable<Integer> {
     boolean loaderOnly;
 
     @Option(names = "--database", paramLabel = "NAME", defaultValue = "incremental_loader_bench",
-            description = "The scratch database, dropped and recreated on the same server (default incremental_loader_bench).")
+            description = "The scratch database, dropped and recreated on the same server (default"
+                    + " incremental_loader_bench); a database of that name that bench did not create is never dropped.")
     String database;
 
     @Override

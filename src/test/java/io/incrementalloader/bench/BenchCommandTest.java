@@ -54,4 +54,20 @@ class BenchCommandTest {
             db.execute("drop database if exists " + scratch + " with (force)");
         }
     }
+
+    @Test
+    void it_never_drops_a_database_that_it_did_not_create() {
+        String someone = "bench_not_ours_" + ProcessHandle.current().pid();
+        db.execute("create database " + someone);
+        try {
+            Cli.Result result = Cli.run("bench", "--url", db.settings().url(), "--database", someone,
+                    "--documents", "10", "--runs", "1", "--batch-sizes", "100", "--loader-only");
+            assertEquals(2, result.exitCode(), result::toString);
+            assertTrue(result.err().contains("bench did not create it"), result::toString);
+            assertEquals(1, db.count("select count(*) from pg_database where datname = '" + someone + "'"),
+                    "still there");
+        } finally {
+            db.execute("drop database if exists " + someone + " with (force)");
+        }
+    }
 }
