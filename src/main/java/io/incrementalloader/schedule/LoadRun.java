@@ -1,5 +1,6 @@
 package io.incrementalloader.schedule;
 
+import io.incrementalloader.Printable;
 import io.incrementalloader.db.ConnectionSettings;
 import io.incrementalloader.db.Migrations;
 import io.incrementalloader.load.BatchFigures;
@@ -101,9 +102,10 @@ public final class LoadRun implements Supplier<RunOutcome> {
         }
     }
 
+    /** The message's first line, control characters escaped: it may quote a document (a trigger's message). */
     private static String oneLine(Throwable e) {
         String message = e.getMessage() == null ? e.toString() : e.getMessage();
         int newline = message.indexOf('\n');
-        return newline < 0 ? message : message.substring(0, newline);
+        return Printable.of(newline < 0 ? message : message.substring(0, newline));
     }
 }

@@ -95,4 +95,18 @@ class StatusCommandTest {
         }
         assertTrue(statusJson().at("/blocked").isEmpty(), "not blocked once the holder ended");
     }
+
+    @Test
+    void a_document_or_a_session_cannot_forge_a_line_or_send_an_escape_sequence_through_status() throws Exception {
+        db.land("{\"application_id\": 1, \"products\": {\"product_cnt\": {\"a\\nLanded     0\\u001b[2J\": \"x\"}}}");
+        try (Connection dba = db.connect()) {
+            dba.createStatement().execute("set application_name = E'evil\\nPosition   forged'");
+            dba.createStatement().execute("call load_batch(100)");
+        }
+        String text = Cli.run("status", "--url", db.settings().url()).out();
+        assertTrue(text.contains("products.product_cnt.a\\u000aLanded     0\\u001b[2J: not a JSON integer"), text);
+        assertEquals(0, text.lines().filter(line -> line.startsWith("Position   forged")).count(), text);
+        assertEquals(-1, text.indexOf('\u001b'), text);
+        assertEquals(1, text.lines().filter(line -> line.startsWith("Landed")).count(), text);
+    }
 }
