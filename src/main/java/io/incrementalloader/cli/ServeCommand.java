@@ -63,8 +63,7 @@ final class ServeCommand implements Callable<Integer> {
 
         log.info("serving {}: a run {}, batches of {}{}", settings, schedule, batchSize,
                 asyncCommit ? ", commits not waiting for the disk" : "");
-        run.get(); // a first run at start, so a restarted service catches up at once
-        scheduler.run();
+        scheduler.run(true); // a first run at start, so a restarted service catches up at once
         log.info("stopped");
         return 0;
     }

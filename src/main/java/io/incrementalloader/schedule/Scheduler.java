@@ -48,13 +48,22 @@ public final class Scheduler {
         this.sleeper = sleeper;
     }
 
-    /** Runs until {@link #stop()}; a run that is going on then finishes first. */
+    /** Runs until {@link #stop()}, the first run at the first tick; a run going on then finishes first. */
     public void run() throws InterruptedException {
+        run(false);
+    }
+
+    /**
+     * Runs until {@link #stop()}; with {@code startNow} the first run comes at once (a restarted service catches up
+     * without waiting for a tick), with the same retry as every other run.
+     */
+    public void run(boolean startNow) throws InterruptedException {
+        boolean due = startNow;
         while (!isStopping()) {
-            Instant due = schedule.next(clock.instant());
-            if (!sleeper.sleepUntil(due, stopped)) {
+            if (!due && !sleeper.sleepUntil(schedule.next(clock.instant()), stopped)) {
                 return;
             }
+            due = false;
             if (job.get() == RunOutcome.FAILED && !isStopping()) {
                 log.info("retrying in {}", retryDelay.toString().substring(2).toLowerCase());
                 if (!sleeper.sleepUntil(clock.instant().plus(retryDelay), stopped)) {

@@ -45,6 +45,11 @@ class SchedulerTest {
 
     /** Runs the scheduler until {@code runs} jobs have happened; each job's outcome and duration come from the queue. */
     void schedule(Schedule schedule, int runs, Deque<RunOutcome> outcomes, Duration runTakes) throws InterruptedException {
+        schedule(schedule, runs, outcomes, runTakes, false);
+    }
+
+    void schedule(Schedule schedule, int runs, Deque<RunOutcome> outcomes, Duration runTakes, boolean startNow)
+            throws InterruptedException {
         Scheduler[] scheduler = new Scheduler[1];
         scheduler[0] = new Scheduler(schedule, () -> {
             runsAt.add(time.now);
@@ -60,7 +65,15 @@ class SchedulerTest {
             time.now = until.isAfter(time.now) ? until : time.now;
             return true;
         });
-        scheduler[0].run();
+        scheduler[0].run(startNow);
+    }
+
+    /** serve's first run, at start, fails like any other and is retried like any other. */
+    @Test
+    void a_first_run_at_start_that_fails_is_retried_after_one_minute() throws InterruptedException {
+        Deque<RunOutcome> outcomes = new ArrayDeque<>(List.of(RunOutcome.FAILED, RunOutcome.DONE, RunOutcome.DONE));
+        schedule(Schedule.cron("*/5 * * * *", ZoneOffset.UTC), 3, outcomes, Duration.ZERO, true);
+        assertEquals(List.of(START, START.plus(Duration.ofMinutes(1)), Instant.parse("2026-01-01T10:05:00Z")), runsAt);
     }
 
     @Test
