@@ -167,10 +167,23 @@ class ImportAndLoadCommandTest {
     }
 
     @Test
-    void migrate_is_idempotent() {
-        Cli.Result first = run("migrate");
-        Cli.Result second = run("migrate");
-        assertEquals(0, first.exitCode(), first::toString);
-        assertEquals("The schema is up to date.\n", second.out());
+    void migrate_builds_a_fresh_database_and_a_second_migrate_changes_nothing() throws Exception {
+        String fresh = "il_migrate_test_" + ProcessHandle.current().pid();
+        db.execute("create database " + fresh);
+        try {
+            String url = db.settings().withDatabase(fresh).url();
+            long migrations;
+            try (var files = Files.list(Path.of("db", "migration"))) {
+                migrations = files.filter(f -> f.getFileName().toString().endsWith(".sql")).count();
+            }
+            Cli.Result first = Cli.run("migrate", "--url", url);
+            assertEquals(0, first.exitCode(), first::toString);
+            assertEquals("Applied " + migrations + " migrations.\n", first.out());
+            assertTrue(first.err().contains("migrating database " + fresh), "says which database first: " + first);
+            Cli.Result second = Cli.run("migrate", "--url", url);
+            assertEquals("The schema is up to date.\n", second.out());
+        } finally {
+            db.execute("drop database if exists " + fresh + " with (force)");
+        }
     }
 }
