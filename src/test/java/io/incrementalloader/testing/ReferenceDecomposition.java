@@ -145,10 +145,12 @@ public final class ReferenceDecomposition {
     }
 
     private static boolean isInteger(JsonNode node, BigInteger min, BigInteger max) {
-        if (node == null || !node.isIntegralNumber()) {
+        // An integer by value, as the contract says: 14.0 and 1e1 are the integers 14 and 10.
+        if (node == null || !node.isNumber()
+                || !node.isIntegralNumber() && node.decimalValue().stripTrailingZeros().scale() > 0) {
             return false;
         }
-        BigInteger value = node.bigIntegerValue();
+        BigInteger value = node.decimalValue().toBigInteger();
         return value.compareTo(min) >= 0 && value.compareTo(max) <= 0;
     }
 
