@@ -5,13 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.incrementalloader.Main;
 import io.incrementalloader.testing.TestDatabase;
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -24,6 +25,8 @@ class ServeTest {
 
     @TempDir
     Path dir;
+
+    private final Map<Process, Path> logs = new HashMap<>();
 
     @Test
     void two_instances_load_documents_landed_while_they_run_each_once_and_exit_0_on_sigterm() throws Exception {
@@ -77,9 +80,7 @@ class ServeTest {
             statement.execute("set application_name = 'dba-in-psql'");
             dba.setAutoCommit(false);
             statement.execute("select * from test_mv.load_metadata for update");
-            Process load = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-cp", System.getProperty("java.class.path"), Main.class.getName(), "load", "--url", db.settings().url())
-                    .redirectErrorStream(true).redirectOutput(dir.resolve("load.log").toFile()).start();
+            Process load = command("load", "load", "--url", db.settings().url());
             assertTrue(load.waitFor(60, TimeUnit.SECONDS), "the wait is bounded");
             dba.rollback();
             assertEquals(2, load.exitValue(), () -> log(load));
@@ -119,22 +120,27 @@ class ServeTest {
     }
 
     private Process serve(String name, String... options) throws Exception {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                "serve", "--url", db.settings().url()));
-        command.addAll(List.of(options));
-        return new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(dir.resolve(name + ".log").toFile()).start();
+        List<String> arguments = new ArrayList<>(List.of("serve", "--url", db.settings().url()));
+        arguments.addAll(List.of(options));
+        return command(name, arguments.toArray(String[]::new));
     }
 
+    /** The command line in a process of its own, its output in a log of its own. */
+    private Process command(String name, String... arguments) throws Exception {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        command.addAll(List.of(arguments));
+        Path log = dir.resolve(name + ".log");
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        logs.put(process, log);
+        return process;
+    }
+
+    /** What this process has written so far. */
     private String log(Process process) {
-        try (var files = Files.list(dir)) {
-            StringBuilder all = new StringBuilder();
-            for (File file : files.map(Path::toFile).toList()) {
-                all.append(Files.readString(file.toPath()));
-            }
-            return all.toString();
+        try {
+            return Files.readString(logs.get(process));
         } catch (Exception e) {
             return e.toString();
         }

@@ -7,7 +7,6 @@ import java.io.UncheckedIOException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.PostgreSQLContainer;
@@ -39,7 +38,6 @@ public final class PostgresServer {
     }
 
     private static PostgresServer start() {
-        Map<String, String> env = System.getenv();
         ConnectionSettings configured = ConnectionSettings.fromEnvironment();
         if (configured.explicit()) {
             return new PostgresServer(configured, "the configured server");
