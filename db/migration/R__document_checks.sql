@@ -57,8 +57,9 @@ as $$
 $$;
 
 -- What in the document PostgreSQL could not store, index or hash, as a reason; null when nothing. The limits:
--- - a product name (a key of product_cnt) of at most 2,000 bytes: products' primary key indexes it, and a btree
---   entry holds at most ~2,700 bytes (keep in step with the 2,000-byte bound in is_loadable);
+-- - a product name (a key of product_cnt) of at most 2,000 bytes, so that it stays indexable: a btree entry holds at
+--   most ~2,700 bytes, and a name that no index can hold would break a DBA's index on it, or the loader once it is
+--   there (keep in step with the 2,000-byte bound in is_loadable);
 -- - a text form under 1 GB (text_form_fits), so that the document has the md5 its stage row shows.
 create or replace function test_mv.document_limit_problem(p_document jsonb)
     returns text

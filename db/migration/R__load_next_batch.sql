@@ -24,23 +24,26 @@ as $$
 declare
     v_document record;
     v_hash     text;
+    v_date     date;
     v_batch    test_mv.load_batches;
 begin
-    select s.id, s.stage, s.date, s.landed_xid into strict v_document
-      from public.stage_json_with_date s
+    select s.id, s.stage, s.landed_xid into strict v_document
+      from public.fake_json_request s
      where (s.landed_xid, s.id) > (p_position.last_xid, p_position.last_request_id)
        and s.landed_xid < p_horizon
      order by s.landed_xid, s.id
      limit 1;
     begin
         v_hash := test_mv.document_md5(v_document.stage);
+        v_date := test_mv.first_address_date(v_document.stage);
     exception when others then
-        v_hash := null; -- the hash only describes the position for people
+        v_hash := null; -- the hash and the date only describe the position for people
+        v_date := null;
     end;
     insert into test_mv.load_errors (request_id, batch_id, reason, json_data)
     values (v_document.id, p_batch_id, p_reason, v_document.stage);
     update test_mv.load_metadata
-       set last_xid = v_document.landed_xid, last_request_id = v_document.id, last_date = v_document.date,
+       set last_xid = v_document.landed_xid, last_request_id = v_document.id, last_date = v_date,
            last_hash = v_hash, last_batch_id = p_batch_id, updated_at = now();
     select 1, v_document.id, v_document.id, 0, 1, 0, 0, 0, 0
       into v_batch.taken, v_batch.first_request_id, v_batch.last_request_id, v_batch.loaded, v_batch.rejected,
@@ -111,16 +114,16 @@ begin
     loop
         begin
             with batch as materialized (
-                select s.id, s.stage, jsonb_hash_extended(s.stage, 0) as document_key, s.date, s.landed_xid,
+                select s.id, s.stage, jsonb_hash_extended(s.stage, 0) as document_key, s.landed_xid,
                        test_mv.is_loadable(s.stage) as loadable
-                  from public.stage_json_with_date s
+                  from public.fake_json_request s
                  where (s.landed_xid, s.id) > (v_position.last_xid, v_position.last_request_id)
                    and s.landed_xid < v_horizon
                  order by s.landed_xid, s.id
                  limit v_take
             ),
             judged as materialized (
-                select t.id, t.stage, t.document_key, t.date, t.landed_xid, t.loadable,
+                select t.id, t.stage, t.document_key, t.landed_xid, t.loadable,
                        case when not t.loadable then coalesce(test_mv.document_problem(t.stage), 'document: malformed') end
                            as problem,
                        -- A loadable document is a duplicate of a loaded one equal to it as jsonb, found through the key (an
@@ -130,12 +133,12 @@ begin
                        -- its key occurs twice in the batch (a hash of the batch's repeated keys, usually empty: cheaper than
                        -- sorting the batch to compare neighbours).
                        case when t.loadable
-                            then coalesce((select c.request_id
+                            then coalesce((select c.client_id
                                              from test_mv.clients c
                                             where c.document_key = t.document_key
                                               and coalesce((select original.stage = t.stage
                                                               from public.fake_json_request original
-                                                             where original.id = c.request_id), true)
+                                                             where original.id = c.client_id), true)
                                             limit 1),
                                           case when t.document_key in (select r.document_key
                                                                          from batch r
@@ -152,7 +155,7 @@ begin
                   from batch t
             ),
             new_clients as (
-                insert into test_mv.clients (request_id, application_id, document_key, batch_id)
+                insert into test_mv.clients (client_id, application_id, document_key, batch_id)
                 select j.id, (j.stage -> 'application_id')::integer, j.document_key, v_batch_id
                   from judged j
                  where j.loadable and j.duplicate_of is null
@@ -164,7 +167,7 @@ begin
                 -- in a tuplestore. Each document's phones are taken out once (OFFSET 0): beside generate_series, an
                 -- expression on the document would be evaluated again for every phone, and a document of n phones would cost
                 -- n times its size. OFFSET 0 above keeps each phone fetched once.
-                insert into test_mv.phones (request_id, position, type, number)
+                insert into test_mv.phones (client_id, position, type, number)
                 select p.id, p.position, p.type, p.phone ->> p.type
                   from (select e.id, e.position, e.phone, jsonb_object_keys(e.phone) as type
                           from (select l.id, l.index + 1 as position, l.phones -> l.index as phone
@@ -178,7 +181,7 @@ begin
                 returning 1
             ),
             new_addresses as (
-                insert into test_mv.addresses (request_id, position, type, date, city, street, house, flat)
+                insert into test_mv.addresses (client_id, position, type, date, city, street, house, flat)
                 select j.id, a.position, a.type, to_date(a.date, 'DD-MM-YYYY'), a.address ->> 'city', a.address ->> 'street',
                        a.address ->> 'house', (a.address ->> 'flat')::numeric::integer
                   from judged j
@@ -192,7 +195,7 @@ begin
                 -- The product names from jsonb_object_keys in a select list (see new_phones); OFFSET 0 keeps each
                 -- document's maps and total taken out once, not once a product. The values are cast from jsonb directly:
                 -- cheaper than through their text, and right for any integral number is_loadable lets in (2.0, 1e2).
-                insert into test_mv.products (request_id, product_name, count, cost, total_sum)
+                insert into test_mv.products (client_id, product_name, count, cost, total_sum)
                 select p.id, p.name, (p.counts -> p.name)::integer, nullif(p.costs -> p.name, 'null')::bigint, p.total_sum
                   from (select d.id, d.counts, d.costs, d.total_sum, jsonb_object_keys(d.counts) as name
                           from (select j.id, j.stage -> 'products' -> 'product_cnt' as counts,
@@ -218,7 +221,7 @@ begin
                 -- A loadable document passed the limits, its text form among them (is_loadable): its md5 is taken
                 -- at once, without document_md5's look at a large document a second time.
                 update test_mv.load_metadata m
-                   set last_xid = l.landed_xid, last_request_id = l.id, last_date = l.date,
+                   set last_xid = l.landed_xid, last_request_id = l.id, last_date = test_mv.first_address_date(l.stage),
                        last_hash = case when l.loadable then md5(l.stage::text) else test_mv.document_md5(l.stage) end,
                        last_batch_id = v_batch_id, updated_at = now()
                   from (select j.* from judged j order by j.landed_xid desc, j.id desc limit 1) l

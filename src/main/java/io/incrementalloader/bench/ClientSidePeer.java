@@ -37,13 +37,13 @@ final class ClientSidePeer {
         try (PreparedStatement read = connection.prepareStatement(
                      "select id, stage::text, jsonb_hash_extended(stage, 0) from public.fake_json_request where id > ? order by id limit ?");
              PreparedStatement client = connection.prepareStatement(
-                     "insert into test_mv.clients (request_id, application_id, document_key, batch_id) values (?, ?, ?, 0)");
+                     "insert into test_mv.clients (client_id, application_id, document_key, batch_id) values (?, ?, ?, 0)");
              PreparedStatement phone = connection.prepareStatement(
-                     "insert into test_mv.phones (request_id, position, type, number) values (?, ?, ?, ?)");
+                     "insert into test_mv.phones (client_id, position, type, number) values (?, ?, ?, ?)");
              PreparedStatement address = connection.prepareStatement("insert into test_mv.addresses"
-                     + " (request_id, position, type, date, city, street, house, flat) values (?, ?, ?, ?, ?, ?, ?, ?)");
+                     + " (client_id, position, type, date, city, street, house, flat) values (?, ?, ?, ?, ?, ?, ?, ?)");
              PreparedStatement product = connection.prepareStatement("insert into test_mv.products"
-                     + " (request_id, product_name, count, cost, total_sum) values (?, ?, ?, ?, ?)")) {
+                     + " (client_id, product_name, count, cost, total_sum) values (?, ?, ?, ?, ?)")) {
             long last = 0;
             while (true) {
                 read.setLong(1, last);

@@ -113,7 +113,7 @@ public record LoaderStatus(Position position, Pending pending, List<Blocked> blo
     /** The report a person reads at a glance. */
     public String render() {
         StringBuilder out = new StringBuilder();
-        out.append(String.format("Position   document %d (landed %s, hash %s), batch %s, moved %s%n",
+        out.append(String.format("Position   document %d (date %s, hash %s), batch %s, moved %s%n",
                 position.lastRequestId(), position.lastDate() == null ? "-" : position.lastDate(),
                 position.lastHash() == null ? "-" : position.lastHash(),
                 position.lastBatchId() == null ? "-" : position.lastBatchId(), ago(position.updatedAt())));

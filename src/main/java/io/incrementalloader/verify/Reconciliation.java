@@ -90,16 +90,16 @@ public final class Reconciliation {
 
     private List<Difference> check() {
         List<Difference> differences = new ArrayList<>();
-        compare("clients", this::expectedClients, () -> select(CLIENTS.REQUEST_ID,
+        compare("clients", this::expectedClients, () -> select(CLIENTS.CLIENT_ID,
                 CLIENTS.APPLICATION_ID.cast(String.class), CLIENTS.DOCUMENT_KEY.cast(String.class)).from(CLIENTS),
                 differences);
-        compare("phones", this::expectedPhones, () -> select(PHONES.REQUEST_ID, PHONES.POSITION.cast(String.class),
+        compare("phones", this::expectedPhones, () -> select(PHONES.CLIENT_ID, PHONES.POSITION.cast(String.class),
                 PHONES.TYPE, PHONES.NUMBER).from(PHONES), differences);
-        compare("addresses", this::expectedAddresses, () -> select(ADDRESSES.REQUEST_ID,
+        compare("addresses", this::expectedAddresses, () -> select(ADDRESSES.CLIENT_ID,
                 ADDRESSES.POSITION.cast(String.class), ADDRESSES.TYPE, ADDRESSES.DATE.cast(String.class),
                 ADDRESSES.CITY, ADDRESSES.STREET, ADDRESSES.HOUSE, ADDRESSES.FLAT.cast(String.class)).from(ADDRESSES),
                 differences);
-        compare("products", this::expectedProducts, () -> select(PRODUCTS.REQUEST_ID, PRODUCTS.PRODUCT_NAME,
+        compare("products", this::expectedProducts, () -> select(PRODUCTS.CLIENT_ID, PRODUCTS.PRODUCT_NAME,
                 PRODUCTS.COUNT.cast(String.class), PRODUCTS.COST.cast(String.class),
                 PRODUCTS.TOTAL_SUM.cast(String.class)).from(PRODUCTS), differences);
         compare("load_duplicates", this::expectedDuplicates, () -> select(LOAD_DUPLICATES.REQUEST_ID,
@@ -112,7 +112,7 @@ public final class Reconciliation {
     private Select<? extends Record> expectedClients() {
         return select(STAGE_JSON_WITH_DATE.ID, integer(field("{0} ->> 'application_id'", String.class, STAGE_JSON_WITH_DATE.STAGE)),
                 field("jsonb_hash_extended({0}, 0)::text", String.class, STAGE_JSON_WITH_DATE.STAGE))
-                .from(STAGE_JSON_WITH_DATE).join(CLIENTS).on(CLIENTS.REQUEST_ID.eq(STAGE_JSON_WITH_DATE.ID));
+                .from(STAGE_JSON_WITH_DATE).join(CLIENTS).on(CLIENTS.CLIENT_ID.eq(STAGE_JSON_WITH_DATE.ID));
     }
 
     private Select<? extends Record> expectedPhones() {
@@ -167,18 +167,18 @@ public final class Reconciliation {
     private Select<? extends Record> expectedDuplicates() {
         var duplicate = STAGE_JSON_WITH_DATE.as("duplicate");
         var original = STAGE_JSON_WITH_DATE.as("original");
-        return select(LOAD_DUPLICATES.REQUEST_ID, CLIENTS.REQUEST_ID)
+        return select(LOAD_DUPLICATES.REQUEST_ID, CLIENTS.CLIENT_ID)
                 .from(LOAD_DUPLICATES)
                 .join(duplicate).on(duplicate.ID.eq(LOAD_DUPLICATES.REQUEST_ID))
                 .join(CLIENTS).on(CLIENTS.DOCUMENT_KEY.eq(field("jsonb_hash_extended({0}, 0)", Long.class, duplicate.STAGE)))
-                .join(original).on(original.ID.eq(CLIENTS.REQUEST_ID).and(original.STAGE.eq(duplicate.STAGE)));
+                .join(original).on(original.ID.eq(CLIENTS.CLIENT_ID).and(original.STAGE.eq(duplicate.STAGE)));
     }
 
     /** Every landed document up to the position is loaded, rejected or a duplicate, once; none past it is. */
     private void checkAccounting(List<Difference> differences) {
         var m = LOAD_METADATA.as("m");
         var s = FAKE_JSON_REQUEST.as("s");
-        Table<?> outcomes = select(CLIENTS.REQUEST_ID.as("request_id")).from(CLIENTS)
+        Table<?> outcomes = select(CLIENTS.CLIENT_ID.as("request_id")).from(CLIENTS)
                 .unionAll(select(LOAD_ERRORS.REQUEST_ID).from(LOAD_ERRORS))
                 .unionAll(select(LOAD_DUPLICATES.REQUEST_ID).from(LOAD_DUPLICATES))
                 .asTable("o");
@@ -204,10 +204,10 @@ public final class Reconciliation {
         var b = CLIENTS.as("b");
         var sa = STAGE_JSON_WITH_DATE.as("sa");
         var sb = STAGE_JSON_WITH_DATE.as("sb");
-        Table<?> twins = sql.select(a.REQUEST_ID.as("loaded"), b.REQUEST_ID.as("again"))
+        Table<?> twins = sql.select(a.CLIENT_ID.as("loaded"), b.CLIENT_ID.as("again"))
                 .from(sharedKeys.join(a).on(a.DOCUMENT_KEY.eq(key))
-                        .join(b).on(b.DOCUMENT_KEY.eq(key).and(b.REQUEST_ID.gt(a.REQUEST_ID)))
-                        .join(sa).on(sa.ID.eq(a.REQUEST_ID)).join(sb).on(sb.ID.eq(b.REQUEST_ID)))
+                        .join(b).on(b.DOCUMENT_KEY.eq(key).and(b.CLIENT_ID.gt(a.CLIENT_ID)))
+                        .join(sa).on(sa.ID.eq(a.CLIENT_ID)).join(sb).on(sb.ID.eq(b.CLIENT_ID)))
                 .where(sa.STAGE.eq(sb.STAGE))
                 .asTable("twins");
         long notOnceCount = sql.fetchCount(notOnce);
@@ -273,7 +273,7 @@ public final class Reconciliation {
     }
 
     private static Table<?> loadedStages() {
-        return STAGE_JSON_WITH_DATE.join(CLIENTS).on(CLIENTS.REQUEST_ID.eq(STAGE_JSON_WITH_DATE.ID));
+        return STAGE_JSON_WITH_DATE.join(CLIENTS).on(CLIENTS.CLIENT_ID.eq(STAGE_JSON_WITH_DATE.ID));
     }
 
     private static org.jooq.Field<String> text(org.jooq.Field<?> json, String path) {

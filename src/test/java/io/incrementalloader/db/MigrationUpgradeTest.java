@@ -36,12 +36,72 @@ class MigrationUpgradeTest {
             Migrations.apply(settings);
 
             try (Connection c = settings.open(); Statement s = c.createStatement()) {
-                assertEquals(List.of("1 true", "2 null"), rows(s, "select request_id || ' ' || coalesce("
+                assertEquals(List.of("1 true", "2 null"), rows(s, "select client_id || ' ' || coalesce("
                         + "(document_key = (select jsonb_hash_extended(stage, 0) from fake_json_request r"
-                        + " where r.id = request_id))::text, 'null') from test_mv.clients order by 1"));
+                        + " where r.id = client_id))::text, 'null') from test_mv.clients order by 1"));
                 s.execute("insert into fake_json_request (stage) values ('{\"application_id\": 1.0}')");
                 s.execute("call load_batch(10)");
                 assertEquals(List.of("3 1"), rows(s, "select request_id || ' ' || duplicate_of from test_mv.load_duplicates"));
+            }
+        } finally {
+            PostgresServer.get().dropDatabase(settings);
+        }
+    }
+
+    /**
+     * V006 gave the tables the original design's names and keys: what was loaded before keeps its rows (request_id
+     * becomes client_id, every child row gets its surrogate key), the position carries on, and the original's queries
+     * run on the result.
+     */
+    @Test
+    void a_database_loaded_under_v005_gets_the_seeds_schema_with_its_data_and_loading_carries_on() throws Exception {
+        ConnectionSettings settings = PostgresServer.get().createDatabase("MigrationUpgradeTestV006");
+        try {
+            Flyway.configure().dataSource(settings.url(), settings.user(), settings.password())
+                    .locations("classpath:db/migration").target("5").load().migrate();
+            try (Connection c = settings.open(); Statement s = c.createStatement()) {
+                // What the loader of V005's days left for one loaded document.
+                s.execute("insert into fake_json_request (stage) values ('{\"application_id\": 7, \"phones\":"
+                        + " [{\"mobile\": \"1\"}, {\"home\": \"2\"}], \"addresses\": [{\"type\": \"home\","
+                        + " \"date\": \"01-02-2003\", \"address\": null}], \"products\": {\"product_cnt\": {\"pen\": 2},"
+                        + " \"total_sum\": 5}}')");
+                s.execute("insert into test_mv.clients (request_id, application_id, document_key, batch_id)"
+                        + " select id, 7, jsonb_hash_extended(stage, 0), 1 from fake_json_request");
+                s.execute("insert into test_mv.phones (request_id, position, type, number) values (1, 1, 'mobile', '1'),"
+                        + " (1, 2, 'home', '2')");
+                s.execute("insert into test_mv.addresses (request_id, position, type, date) values (1, 1, 'home', '2003-02-01')");
+                s.execute("insert into test_mv.products (request_id, product_name, count, total_sum) values (1, 'pen', 2, 5)");
+                s.execute("update test_mv.load_metadata set last_xid = (select max(landed_xid) from fake_json_request),"
+                        + " last_request_id = 1, last_hash = 'h', updated_at = now() - interval '1 minute'");
+            }
+
+            Migrations.apply(settings);
+
+            try (Connection c = settings.open(); Statement s = c.createStatement()) {
+                s.execute("insert into fake_json_request (stage) values ('{\"application_id\": 8, \"phones\":"
+                        + " [{\"work\": \"3\"}], \"addresses\": [{\"type\": \"work\", \"date\": \"31-12-2024\"}]}')");
+                s.execute("call load_batch(10)");
+                // The original design's queries, exactly as written.
+                assertEquals(List.of("7 mobile 1", "7 home 2", "8 work 3"), rows(s, "select concat_ws(' ', application_id, type,"
+                        + " number) from (select c.application_id, p.type, p.number from test_mv.clients c join test_mv.phones p"
+                        + " using (client_id)) q order by number"));
+                assertEquals(List.of("7 home 2003-02-01", "8 work 2024-12-31"), rows(s, "select concat_ws(' ', application_id,"
+                        + " type, date) from (select c.application_id, a.type, a.date from test_mv.clients c join"
+                        + " test_mv.addresses a using (client_id)) q order by 1"));
+                assertEquals(List.of("7 pen 2 5"), rows(s, "select concat_ws(' ', application_id, product_name, count,"
+                        + " total_sum) from (select c.application_id, p.product_name, p.count, p.total_sum from test_mv.clients c"
+                        + " join test_mv.products p using (client_id)) q"));
+                assertEquals(List.of("2024-12-31 true"), rows(s, "select last_date || ' ' || (last_hash = (select"
+                        + " json_data_hash from stage_json_with_date where id = 2)) from test_mv.load_metadata"
+                        + " order by updated_at desc limit 1"));
+                assertEquals(List.of("2003-02-01 1", "2024-12-31 2"), rows(s, "select date || ' ' || (json_data ->>"
+                        + " 'application_id')::int - 6 from (select json_data_hash, date, json_data from stage_json_with_date"
+                        + " order by date asc, json_data_hash asc) q"));
+                assertEquals(List.of("2 1 1 1"), rows(s, "select concat_ws(' ', (select count(distinct phone_id) from"
+                        + " test_mv.phones where client_id = 1), (select count(*) from test_mv.phones where client_id = 2"
+                        + " and phone_id > (select max(phone_id) from test_mv.phones where client_id = 1)),"
+                        + " (select count(address_id) from test_mv.addresses where client_id = 1),"
+                        + " (select count(product_id) from test_mv.products where client_id = 1))"));
             }
         } finally {
             PostgresServer.get().dropDatabase(settings);

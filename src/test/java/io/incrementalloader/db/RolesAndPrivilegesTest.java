@@ -86,7 +86,7 @@ class RolesAndPrivilegesTest {
                     "update public.fake_json_request set landed_xid = '3'"));
         }
         db.execute("call load_batch(100)");
-        assertEquals(List.of(List.of(1L, 1)), db.query("select request_id, application_id from test_mv.clients"));
+        assertEquals(List.of(List.of(1L, 1)), db.query("select client_id, application_id from test_mv.clients"));
     }
 
     @Test

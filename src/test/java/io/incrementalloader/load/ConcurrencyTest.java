@@ -66,10 +66,13 @@ class ConcurrencyTest {
 
     @Test
     void late_documents_are_loaded_after_the_watermark_passed_their_dates() {
-        db.land("{\"application_id\": 1}", "{\"application_id\": 2}");
+        // A document's date is its first address's (the original design's stage); late ones carry older dates.
+        db.land("{\"application_id\": 1, \"addresses\": [{\"date\": \"01-06-2024\"}]}",
+                "{\"application_id\": 2, \"addresses\": [{\"date\": \"02-06-2024\"}]}");
         db.execute("call load_batch(100)");
         db.execute("insert into fake_json_request (stage, landed_at) values"
-                + " ('{\"application_id\": 3}', '2001-01-01'), ('{\"application_id\": 4}', '1999-12-31')");
+                + " ('{\"application_id\": 3, \"addresses\": [{\"date\": \"01-01-2001\"}]}', '2001-01-01'),"
+                + " ('{\"application_id\": 4, \"addresses\": [{\"date\": \"31-12-1999\"}]}', '1999-12-31')");
         db.execute("call load_batch(100)");
         assertEquals(4, db.count("select count(*) from test_mv.clients"));
         assertEquals(java.sql.Date.valueOf("1999-12-31"), db.queryOne("select last_date from test_mv.load_metadata"));

@@ -118,7 +118,7 @@ class ExactlyOnceTest {
         db.land("{\"application_id\": 1.00, \"products\": {\"product_cnt\": {\"pen\": 2.0}, \"total_sum\": 10.0}}");
         db.execute("call load_batch(100)");
 
-        assertEquals(List.of(List.of(1L)), db.query("select request_id from test_mv.clients"));
+        assertEquals(List.of(List.of(1L)), db.query("select client_id from test_mv.clients"));
         assertEquals(List.of(List.of(2L, 1L), List.of(3L, 1L)),
                 db.query("select request_id, duplicate_of from test_mv.load_duplicates order by 1"));
     }
@@ -140,7 +140,7 @@ class ExactlyOnceTest {
         db.land(second);
         db.execute("call load_batch(100)");
 
-        assertEquals(List.of(List.of(1L), List.of(2L)), db.query("select request_id from test_mv.clients order by 1"));
+        assertEquals(List.of(List.of(1L), List.of(2L)), db.query("select client_id from test_mv.clients order by 1"));
         assertEquals(List.of(List.of(3L, 2L)), db.query("select request_id, duplicate_of from test_mv.load_duplicates"));
     }
 
@@ -148,7 +148,7 @@ class ExactlyOnceTest {
     void duplicates_within_one_batch_are_loaded_once_the_first_one_wins() {
         db.land("{\"application_id\": 9}", "{\"application_id\": 9}", "{\"application_id\": 9}");
         db.execute("call load_batch(100)");
-        assertEquals(List.of(List.of(1L)), db.query("select request_id from test_mv.clients"));
+        assertEquals(List.of(List.of(1L)), db.query("select client_id from test_mv.clients"));
         assertEquals(List.of(List.of(2L, 1L), List.of(3L, 1L)),
                 db.query("select request_id, duplicate_of from test_mv.load_duplicates order by 1"));
     }
@@ -168,7 +168,7 @@ class ExactlyOnceTest {
             earlier.commit();
         }
         db.execute("call load_batch(100)");
-        assertEquals(List.of(List.of(2L)), db.query("select request_id from test_mv.clients"));
+        assertEquals(List.of(List.of(2L)), db.query("select client_id from test_mv.clients"));
         assertEquals(List.of(List.of(1L, 2L)), db.query("select request_id, duplicate_of from test_mv.load_duplicates"));
     }
 

@@ -51,7 +51,7 @@ class HostileDocumentsTest {
         db.execute("call load_pending(3)");
 
         assertEquals(List.of(List.of(1L), List.of(3L), List.of(5L), List.of(6L), List.of(7L), List.of(9L)),
-                db.query("select request_id from test_mv.clients order by 1"));
+                db.query("select client_id from test_mv.clients order by 1"));
         List<List<Object>> reasons = db.query("select request_id, reason from test_mv.load_errors order by 1");
         assertEquals(3, reasons.size(), reasons::toString);
         assertTrue(reasons.get(0).get(1).toString().startsWith("products.product_cnt.c4ca4238"), reasons::toString);

@@ -53,6 +53,30 @@ class LoadBatchTest {
         assertEquals(List.of("1 | pen | 4 | 10 | 451", "1 | pensil | 4 | 100 | 451"), rows.products());
     }
 
+    /** The original design's queries, exactly as written, on a freshly migrated database. */
+    @Test
+    void the_original_designs_queries_run_unchanged() {
+        db.land(CONTRACT_EXAMPLE, "{\"application_id\": 15, \"addresses\": [{\"type\": \"x\", \"date\": \"31-02-2020\"}]}");
+        db.execute("call load_batch(100)");
+
+        assertEquals(List.of(List.of(14, "mobile", "0901300352"), List.of(14, "work", "5005487696"),
+                List.of(14, "home", "0457644168")), db.query("select c.application_id, p.type, p.number from test_mv.clients c"
+                + " join test_mv.phones p using (client_id)"));
+        assertEquals(3, db.query("select c.application_id, a.type, a.date, a.city, a.street, a.house, a.flat"
+                + " from test_mv.clients c join test_mv.addresses a using (client_id)").size());
+        assertEquals(2, db.query("select c.application_id, p.product_name, p.count, p.cost, p.total_sum"
+                + " from test_mv.clients c join test_mv.products p using (client_id)").size());
+        List<List<Object>> stage = db.query("select json_data_hash, date, json_data from stage_json_with_date"
+                + " order by date asc, json_data_hash asc");
+        assertEquals(java.sql.Date.valueOf("1956-08-17"), stage.get(0).get(1), "the first address's date");
+        assertEquals(null, stage.get(1).get(1), "31-02-2020 is no date: null, not an error");
+        // The last document taken is the second, whose first address has no valid date.
+        assertEquals(List.of(java.util.Arrays.asList(null, true)), db.query("select last_date,"
+                + " last_hash = (select json_data_hash from stage_json_with_date where id = 2)"
+                + " from test_mv.load_metadata order by updated_at desc limit 1"));
+        assertEquals(3L, db.count("select count(distinct phone_id) from test_mv.phones"));
+    }
+
     @Test
     void four_calls_over_250_pending_documents_leave_100_200_250_250_clients() {
         db.landNumbered(250);
@@ -150,16 +174,16 @@ class LoadBatchTest {
         db.land(CONTRACT_EXAMPLE, document, "{\"application_id\": 7}");
         db.execute("call load_batch(100)");
 
-        assertEquals(List.of(1L, 3L), db.query("select request_id from test_mv.clients order by 1").stream()
+        assertEquals(List.of(1L, 3L), db.query("select client_id from test_mv.clients order by 1").stream()
                 .map(row -> row.get(0)).toList(), "the batch goes on around the malformed document");
         List<Object> error = db.query("select reason, json_data = '" + document.replace("'", "''")
                 + "'::jsonb from test_mv.load_errors where request_id = 2").get(0);
         String reason = (String) error.get(0);
         assertTrue(reason.startsWith(malformation.field() + ":"), reason + " should name " + malformation.field());
         assertEquals(true, error.get(1), "the rejected document is kept as it was landed");
-        assertEquals(0, db.count("select count(*) from test_mv.phones where request_id = 2")
-                + db.count("select count(*) from test_mv.addresses where request_id = 2")
-                + db.count("select count(*) from test_mv.products where request_id = 2"));
+        assertEquals(0, db.count("select count(*) from test_mv.phones where client_id = 2")
+                + db.count("select count(*) from test_mv.addresses where client_id = 2")
+                + db.count("select count(*) from test_mv.products where client_id = 2"));
     }
 
     @ParameterizedTest
@@ -208,7 +232,7 @@ class LoadBatchTest {
                 "{\"application_id\": 15}");
         db.execute("call load_batch(100)");
         assertEquals(List.of(List.of(1L, 14), List.of(2L, 15)),
-                db.query("select request_id, application_id from test_mv.clients order by 1"));
+                db.query("select client_id, application_id from test_mv.clients order by 1"));
         assertEquals(2, db.queryOne("select flat from test_mv.addresses"));
         assertEquals(List.of("pen", 3, 100L, 300L),
                 db.query("select product_name, count, cost, total_sum from test_mv.products").get(0));
@@ -247,7 +271,7 @@ class LoadBatchTest {
                 call.execute();
             }
         }
-        assertEquals(95, db.count("select count(distinct request_id) from test_mv.clients"));
+        assertEquals(95, db.count("select count(distinct client_id) from test_mv.clients"));
         // Ten batches of at most ten took the 95, once each; the last two calls found nothing and left no batch.
         assertEquals(List.of(List.of(10L, 95L, 10)),
                 db.query("select count(*), sum(taken), max(taken) from test_mv.load_batches"));

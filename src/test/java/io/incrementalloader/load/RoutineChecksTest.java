@@ -28,6 +28,7 @@ class RoutineChecksTest {
                 + " where l.lanname = 'plpgsql' and n.nspname in ('public', 'test_mv') order by 1");
         assertEquals(List.of(List.of("load_batch(integer)"), List.of("load_pending(integer)"),
                 List.of("test_mv.document_limit_problem(jsonb)"), List.of("test_mv.document_problem(jsonb)"),
+                List.of("test_mv.first_address_date(jsonb)"),
                 List.of("test_mv.load_horizon()"), List.of("test_mv.load_next_batch(integer)"),
                 List.of("test_mv.reject_next_document(test_mv.load_metadata,xid8,bigint,text)")), routines);
         for (List<Object> routine : routines) {

@@ -14,13 +14,13 @@ public record LoadedRows(List<String> clients, List<String> phones, List<String>
 
     public static LoadedRows read(DSLContext sql) {
         return new LoadedRows(
-                sql.selectFrom(CLIENTS).orderBy(CLIENTS.REQUEST_ID).fetch(r -> row(r.getRequestId(), r.getApplicationId())),
-                sql.selectFrom(PHONES).orderBy(PHONES.REQUEST_ID, PHONES.POSITION)
-                        .fetch(r -> row(r.getRequestId(), r.getPosition(), r.getType(), r.getNumber())),
-                sql.selectFrom(ADDRESSES).orderBy(ADDRESSES.REQUEST_ID, ADDRESSES.POSITION)
-                        .fetch(r -> row(r.getRequestId(), r.getPosition(), r.getType(), r.getDate(), r.getCity(),
+                sql.selectFrom(CLIENTS).orderBy(CLIENTS.CLIENT_ID).fetch(r -> row(r.getClientId(), r.getApplicationId())),
+                sql.selectFrom(PHONES).orderBy(PHONES.CLIENT_ID, PHONES.POSITION)
+                        .fetch(r -> row(r.getClientId(), r.getPosition(), r.getType(), r.getNumber())),
+                sql.selectFrom(ADDRESSES).orderBy(ADDRESSES.CLIENT_ID, ADDRESSES.POSITION)
+                        .fetch(r -> row(r.getClientId(), r.getPosition(), r.getType(), r.getDate(), r.getCity(),
                                 r.getStreet(), r.getHouse(), r.getFlat())),
-                sql.selectFrom(PRODUCTS).orderBy(PRODUCTS.REQUEST_ID, PRODUCTS.PRODUCT_NAME.collate("C"))
-                        .fetch(r -> row(r.getRequestId(), r.getProductName(), r.getCount(), r.getCost(), r.getTotalSum())));
+                sql.selectFrom(PRODUCTS).orderBy(PRODUCTS.CLIENT_ID, PRODUCTS.PRODUCT_NAME.collate("C"))
+                        .fetch(r -> row(r.getClientId(), r.getProductName(), r.getCount(), r.getCost(), r.getTotalSum())));
     }
 }

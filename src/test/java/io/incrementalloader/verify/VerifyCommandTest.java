@@ -93,7 +93,7 @@ class VerifyCommandTest {
 
     @Test
     void a_client_row_without_its_document_is_unexpected() {
-        db.execute("insert into test_mv.clients (request_id, application_id, document_key, batch_id)"
+        db.execute("insert into test_mv.clients (client_id, application_id, document_key, batch_id)"
                 + " values (99, 7, 99, 0)");
         Cli.Result result = verify();
         assertEquals(1, result.exitCode(), result::toString);
@@ -103,10 +103,10 @@ class VerifyCommandTest {
     @Test
     void a_document_loaded_twice_fails_naming_clients() {
         db.execute("delete from test_mv.load_duplicates where request_id = 3;"
-                + " insert into test_mv.clients (request_id, application_id, batch_id, document_key)"
+                + " insert into test_mv.clients (client_id, application_id, batch_id, document_key)"
                 + " select 3, application_id, batch_id, document_key from test_mv.clients"
-                + " where request_id = 2;"
-                + " insert into test_mv.phones select 3, position, type, number from test_mv.phones where request_id = 2");
+                + " where client_id = 2;"
+                + " insert into test_mv.phones select 3, position, type, number from test_mv.phones where client_id = 2");
         Cli.Result result = verify();
         assertEquals(1, result.exitCode(), result::toString);
         assertTrue(result.out().contains("documents 2 and 3 are equal and both loaded"), result::toString);
