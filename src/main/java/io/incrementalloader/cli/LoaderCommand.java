@@ -57,11 +57,12 @@ public final class LoaderCommand implements Runnable {
                 err.println("error: " + e.getMessage());
                 return USER_ERROR;
             }
-            if (e instanceof SQLException sql && sql.getSQLState() != null && sql.getSQLState().startsWith("08")) {
-                err.println("error: the database connection failed: " + sql.getMessage());
+            SQLException connection = withSqlState(e, "08");
+            if (connection != null) {
+                err.println("error: the database connection failed: " + connection.getMessage());
                 return USER_ERROR;
             }
-            SQLException denied = permissionDenied(e);
+            SQLException denied = withSqlState(e, "42501");
             if (denied != null) {
                 err.println("error: " + firstLine(denied.getMessage()) + ". The role needs the grants the README lists"
                         + " (Roles and privileges) for this command.");
@@ -73,10 +74,13 @@ public final class LoaderCommand implements Runnable {
         return commandLine.execute(args);
     }
 
-    /** The "permission denied" (42501) behind a failure, however deeply jOOQ or Flyway wrapped it; or null. */
-    private static SQLException permissionDenied(Throwable e) {
+    /**
+     * The SQLException behind a failure whose SQLSTATE starts with {@code state} (a class such as 08, connection
+     * failures, or a code such as 42501, permission denied), however deeply jOOQ or Flyway wrapped it; or null.
+     */
+    private static SQLException withSqlState(Throwable e, String state) {
         for (Throwable cause = e; cause != null; cause = cause.getCause()) {
-            if (cause instanceof SQLException sql && "42501".equals(sql.getSQLState())) {
+            if (cause instanceof SQLException sql && sql.getSQLState() != null && sql.getSQLState().startsWith(state)) {
                 return sql;
             }
         }

@@ -2,13 +2,17 @@ package io.incrementalloader.load;
 
 import io.incrementalloader.UserError;
 import io.incrementalloader.Printable;
+import io.incrementalloader.generated.test_mv.Routines;
+import io.incrementalloader.generated.test_mv.tables.records.LoadBatchesRecord;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import org.jooq.DSLContext;
+import org.jooq.SQLDialect;
+import org.jooq.exception.DataAccessException;
+import org.jooq.impl.DSL;
 
 /**
  * Drives {@code load_batch} from Java: one transaction per batch, until nothing is pending. It calls
@@ -55,58 +59,35 @@ public final class BatchLoader {
                 set.execute("set synchronous_commit = off");
             }
         }
-        try (PreparedStatement call = connection.prepareStatement(
-                "select taken, loaded, rejected, duplicates, phones, addresses, products"
-                        + " from test_mv.load_next_batch(?)")) {
-            call.setInt(1, batchSize);
+        // Through jOOQ's generated routine, prepared once for the whole drain.
+        DSLContext sql = DSL.using(connection, SQLDialect.POSTGRES);
+        try (var call = sql.select(Routines.loadNextBatch(DSL.val(batchSize))).keepStatement(true)) {
             while (!stop.getAsBoolean()) {
-                BatchFigures batch;
+                LoadBatchesRecord batch;
                 try {
-                    batch = nextBatch(call);
-                } catch (SQLException e) {
-                    if ("55P03".equals(e.getSQLState())) {
+                    batch = call.fetchSingle().value1();
+                } catch (DataAccessException e) {
+                    if ("55P03".equals(e.sqlState())) {
                         throw new UserError("The position (test_mv.load_metadata) stayed locked for " + LOCK_TIMEOUT
                                 + " by " + positionHolders(connection) + ". End that transaction (COMMIT or ROLLBACK,"
                                 + " or pg_terminate_backend(pid)) and load again.");
                     }
                     throw e;
                 }
-                if (batch == null) {
+                if (batch == null || batch.getBatchId() == null) { // nothing was pending
                     break;
                 }
-                total = total.plus(batch);
+                total = total.plus(new BatchFigures(1, batch.getTaken(), batch.getLoaded(), batch.getRejected(),
+                        batch.getDuplicates(), batch.getPhones(), batch.getAddresses(), batch.getProducts()));
                 afterBatch.accept(total);
             }
         }
         return total;
     }
 
-    /** The sessions of this database that hold a lock on the position, as a person reads them. */
-    static String positionHolders(Connection connection) throws SQLException {
-        try (Statement query = connection.createStatement();
-             ResultSet rows = query.executeQuery("""
-                     select string_agg(format('pid %s (%s, %s, transaction open since %s)', a.pid,
-                                              coalesce(nullif(a.application_name, ''), 'unnamed'), a.state,
-                                              date_trunc('second', a.xact_start)), '; ')
-                       from pg_catalog.pg_locks l
-                       join pg_catalog.pg_stat_activity a on a.pid = l.pid
-                      where l.relation = 'test_mv.load_metadata'::pg_catalog.regclass and l.granted
-                        and l.pid <> pg_catalog.pg_backend_pid()""")) {
-            rows.next();
-            String holders = rows.getString(1);
-            return holders == null ? "a session that has since ended" : Printable.of(holders);
-        }
-    }
-
-    private static BatchFigures nextBatch(PreparedStatement call) throws SQLException {
-        try (ResultSet row = call.executeQuery()) {
-            row.next();
-            int taken = row.getInt("taken");
-            if (row.wasNull()) {
-                return null;
-            }
-            return new BatchFigures(1, taken, row.getInt("loaded"), row.getInt("rejected"),
-                    row.getInt("duplicates"), row.getInt("phones"), row.getInt("addresses"), row.getInt("products"));
-        }
+    /** The sessions that hold a lock on the position, as a person reads them (test_mv.position_holders). */
+    static String positionHolders(Connection connection) {
+        String holders = Routines.positionHolders(DSL.using(connection, SQLDialect.POSTGRES).configuration());
+        return holders == null ? "a session that has since ended" : Printable.of(holders);
     }
 }

@@ -66,7 +66,7 @@ public final class LoadRun implements Supplier<RunOutcome> {
                 return RunOutcome.DONE;
             }
         } catch (RuntimeException | SQLException e) {
-            if (stopping.getAsBoolean() && e instanceof SQLException sql && "57014".equals(sql.getSQLState())) {
+            if (stopping.getAsBoolean() && "57014".equals(sqlState(e))) {
                 log.info("run stopped: the batch in progress was cancelled and rolled back");
             } else {
                 log.warn("run failed: {}", oneLine(e));
@@ -100,6 +100,16 @@ public final class LoadRun implements Supplier<RunOutcome> {
                 return row.getBoolean(1);
             }
         }
+    }
+
+    /** The SQLSTATE behind a failure, however jOOQ wrapped it; null when there is none. */
+    private static String sqlState(Throwable e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof SQLException sql) {
+                return sql.getSQLState();
+            }
+        }
+        return null;
     }
 
     /** The message's first line, control characters escaped: it may quote a document (a trigger's message). */

@@ -1,21 +1,23 @@
 package io.incrementalloader.status;
 
 import static io.incrementalloader.generated.public_.Tables.FAKE_JSON_REQUEST;
+import static io.incrementalloader.generated.test_mv.Tables.BLOCKED_LOADERS;
 import static io.incrementalloader.generated.test_mv.Tables.CLIENTS;
 import static io.incrementalloader.generated.test_mv.Tables.LOAD_BATCHES;
 import static io.incrementalloader.generated.test_mv.Tables.LOAD_DUPLICATES;
 import static io.incrementalloader.generated.test_mv.Tables.LOAD_ERRORS;
 import static io.incrementalloader.generated.test_mv.Tables.LOAD_METADATA;
+import static io.incrementalloader.generated.test_mv.Tables.PENDING;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.incrementalloader.Printable;
+import io.incrementalloader.generated.test_mv.Routines;
 import io.incrementalloader.generated.test_mv.tables.records.LoadMetadataRecord;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.time.OffsetDateTime;
 import java.util.List;
 import org.jooq.DSLContext;
-import org.jooq.Record;
 
 /** Where the loader stands, read in one go: the position, what is pending and how old, the totals, the last batches. */
 public record LoaderStatus(Position position, Pending pending, List<Blocked> blocked, Totals totals,
@@ -61,22 +63,12 @@ public record LoaderStatus(Position position, Pending pending, List<Blocked> blo
         Position position = new Position(m.getLastRequestId(), String.valueOf(m.getLastXid()), m.getLastDate(),
                 m.getLastHash(), m.getLastBatchId(), m.getUpdatedAt());
 
-        Record p = sql.resultQuery("""
-                select count(*) as documents,
-                       count(*) filter (where r.landed_xid >= h.horizon) as waiting,
-                       min(r.landed_at) as oldest
-                  from public.fake_json_request r, test_mv.load_metadata m, (select test_mv.load_horizon() as horizon) h
-                 where (r.landed_xid, r.id) > (m.last_xid, m.last_request_id)""").fetchSingle();
-        long waiting = p.get("waiting", Long.class);
-        OffsetDateTime oldest = p.get("oldest", OffsetDateTime.class);
-        String heldBackBy = waiting == 0 ? null : sql.resultQuery("""
-                select format('pid %s in database %s (%s, %s, transaction open since %s)', pid, datname,
-                              coalesce(nullif(application_name, ''), 'unnamed'), state, date_trunc('second', xact_start))
-                  from pg_stat_activity
-                 where backend_xid is not null and pid <> pg_backend_pid() and datname = current_database()
-                 order by age(backend_xid) desc
-                 limit 1""").fetchOptional(0, String.class).orElse(null);
-        Pending pending = new Pending(p.get("documents", Long.class), waiting, oldest,
+        // The rules live in SQL (R__load_status.sql), beside load_horizon's: read here through the generated classes.
+        var p = sql.selectFrom(PENDING.call()).fetchSingle();
+        long waiting = p.getWaiting();
+        OffsetDateTime oldest = p.getOldestLandedAt();
+        String heldBackBy = waiting == 0 ? null : Routines.heldBackBy(sql.configuration());
+        Pending pending = new Pending(p.getDocuments(), waiting, oldest,
                 oldest == null ? Duration.ZERO : Duration.between(oldest, OffsetDateTime.now()), heldBackBy);
 
         Totals totals = new Totals(
@@ -90,23 +82,8 @@ public record LoaderStatus(Position position, Pending pending, List<Blocked> blo
         List<Rejection> errors = sql.select(LOAD_ERRORS.REQUEST_ID, LOAD_ERRORS.REASON, LOAD_ERRORS.REJECTED_AT)
                 .from(LOAD_ERRORS).orderBy(LOAD_ERRORS.REJECTED_AT.desc(), LOAD_ERRORS.REQUEST_ID.desc()).limit(5)
                 .fetch(e -> new Rejection(e.value1(), e.value2(), e.value3()));
-        // A batch holds a lock on load_metadata from its start; one that also waits for a lock is blocked, usually
-        // on the position's row. pg_locks, unlike pg_stat_activity's query column, is readable by every role.
-        List<Blocked> blocked = sql.resultQuery("""
-                select w.pid, coalesce(nullif(a.application_name, ''), 'unnamed') as application,
-                       (select string_agg(format('pid %s (%s, %s, transaction open since %s)', h.pid,
-                                                 coalesce(nullif(h.application_name, ''), 'unnamed'),
-                                                 coalesce(h.state, 'state hidden'),
-                                                 coalesce(date_trunc('second', h.xact_start)::text, 'a time hidden')), '; ')
-                          from pg_catalog.pg_stat_activity h
-                         where h.pid = any(pg_catalog.pg_blocking_pids(w.pid))) as waiting_for
-                  from pg_catalog.pg_locks w
-                  join pg_catalog.pg_stat_activity a on a.pid = w.pid
-                 where w.relation = 'test_mv.load_metadata'::pg_catalog.regclass and w.granted
-                   and w.pid <> pg_catalog.pg_backend_pid()
-                   and exists (select 1 from pg_catalog.pg_locks u where u.pid = w.pid and not u.granted)
-                 order by w.pid""").fetch(r -> new Blocked(r.get(0, Integer.class), r.get(1, String.class),
-                r.get(2, String.class)));
+        List<Blocked> blocked = sql.selectFrom(BLOCKED_LOADERS.call())
+                .fetch(b -> new Blocked(b.getPid(), b.getApplication(), b.getWaitingFor()));
         return new LoaderStatus(position, pending, blocked, totals, batches, errors);
     }
 

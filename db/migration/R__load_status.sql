@@ -1,0 +1,72 @@
+-- What status shows and what the loader's messages say, written once, here, beside the rules they report on
+-- (load_horizon, load_next_batch's lock on the position); the Java service reads them through jOOQ's generated
+-- routines. Readable by every role that may read the tables (pg_locks and the columns of pg_stat_activity used
+-- here are visible to all; what is hidden shows as such).
+
+-- A session as people are told of it: pid, application, state, since when its transaction is open.
+create or replace function test_mv.describe_session(p_pid integer)
+    returns text
+    language sql stable
+    set search_path = pg_catalog, pg_temp
+as $$
+    select format('pid %s (%s, %s, transaction open since %s)', a.pid,
+                  coalesce(nullif(a.application_name, ''), 'unnamed'), coalesce(a.state, 'state hidden'),
+                  coalesce(date_trunc('second', a.xact_start)::text, 'a time hidden'))
+      from pg_stat_activity a
+     where a.pid = p_pid
+$$;
+
+-- pending(): documents landed past the position; how many of them wait for an older open transaction (they are
+-- at or past load_horizon(), the bound load_next_batch takes up to); and when the oldest was landed.
+create or replace function test_mv.pending()
+    returns table (documents bigint, waiting bigint, oldest_landed_at timestamptz)
+    language sql stable
+    set search_path = pg_catalog, pg_temp
+as $$
+    select count(*), count(*) filter (where r.landed_xid >= h.horizon), min(r.landed_at)
+      from public.fake_json_request r, test_mv.load_metadata m, (select test_mv.load_horizon() as horizon) h
+     where (r.landed_xid, r.id) > (m.last_xid, m.last_request_id)
+$$;
+
+-- held_back_by(): the oldest transaction of this database that has written something and is still open, the one
+-- pending documents wait for; null when there is none.
+create or replace function test_mv.held_back_by()
+    returns text
+    language sql stable
+    set search_path = pg_catalog, pg_temp
+as $$
+    select format('pid %s in database %s (%s, %s, transaction open since %s)', a.pid, a.datname,
+                  coalesce(nullif(a.application_name, ''), 'unnamed'), a.state, date_trunc('second', a.xact_start))
+      from pg_stat_activity a
+     where a.backend_xid is not null and a.pid <> pg_backend_pid() and a.datname = current_database()
+     order by age(a.backend_xid) desc
+     limit 1
+$$;
+
+-- position_holders(): the sessions that hold a lock on the position (load_metadata), as one line; null for none.
+create or replace function test_mv.position_holders()
+    returns text
+    language sql stable
+    set search_path = pg_catalog, pg_temp
+as $$
+    select string_agg(test_mv.describe_session(l.pid), '; ' order by l.pid)
+      from pg_locks l
+     where l.relation = 'test_mv.load_metadata'::regclass and l.granted and l.pid <> pg_backend_pid()
+$$;
+
+-- blocked_loaders(): the batches waiting for the position, and the sessions they wait for. A batch holds a lock on
+-- load_metadata from its start; one that also waits for a lock is blocked, usually on the position's row.
+create or replace function test_mv.blocked_loaders()
+    returns table (pid integer, application text, waiting_for text)
+    language sql stable
+    set search_path = pg_catalog, pg_temp
+as $$
+    select w.pid, coalesce(nullif(a.application_name, ''), 'unnamed'),
+           (select string_agg(test_mv.describe_session(h.pid), '; ' order by h.pid)
+              from unnest(pg_blocking_pids(w.pid)) as h(pid))
+      from pg_locks w
+      join pg_stat_activity a on a.pid = w.pid
+     where w.relation = 'test_mv.load_metadata'::regclass and w.granted and w.pid <> pg_backend_pid()
+       and exists (select 1 from pg_locks u where u.pid = w.pid and not u.granted)
+     order by w.pid
+$$;
