@@ -6,8 +6,6 @@ import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import io.incrementalloader.db.ConnectionSettings;
 import io.incrementalloader.status.LoaderStatus;
 import java.sql.Connection;
-import org.jooq.SQLDialect;
-import org.jooq.impl.DSL;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -20,7 +18,7 @@ final class StatusCommand extends DatabaseCommand {
     int run(ConnectionSettings settings) throws Exception {
         LoaderStatus status;
         try (Connection connection = settings.open()) {
-            status = LoaderStatus.read(DSL.using(connection, SQLDialect.POSTGRES));
+            status = LoaderStatus.read(connection);
         }
         if (json) {
             System.out.println(new ObjectMapper().registerModule(new JavaTimeModule())

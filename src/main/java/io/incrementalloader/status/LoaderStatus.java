@@ -11,8 +11,11 @@ import static io.incrementalloader.generated.test_mv.Tables.PENDING;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.incrementalloader.Printable;
+import io.incrementalloader.db.Snapshot;
 import io.incrementalloader.generated.test_mv.Routines;
 import io.incrementalloader.generated.test_mv.tables.records.LoadMetadataRecord;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.time.OffsetDateTime;
@@ -54,11 +57,14 @@ public record LoaderStatus(Position position, Pending pending, List<Blocked> blo
     }
 
     /**
-     * Reads the status. It pins the session's search_path to pg_catalog first, so that no function planted in a
-     * schema someone else can write to stands in for a built-in the queries call by name.
+     * Reads the status in one snapshot ({@link Snapshot}), so that its figures agree with each other (landed =
+     * loaded + rejected + duplicates + pending) even while a load commits.
      */
-    public static LoaderStatus read(DSLContext sql) {
-        sql.execute("set search_path = pg_catalog, pg_temp");
+    public static LoaderStatus read(Connection connection) throws SQLException {
+        return Snapshot.read(connection, LoaderStatus::read);
+    }
+
+    private static LoaderStatus read(DSLContext sql) {
         LoadMetadataRecord m = sql.selectFrom(LOAD_METADATA).fetchSingle();
         Position position = new Position(m.getLastRequestId(), String.valueOf(m.getLastXid()), m.getLastDate(),
                 m.getLastHash(), m.getLastBatchId(), m.getUpdatedAt());

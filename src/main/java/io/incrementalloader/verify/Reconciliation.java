@@ -20,10 +20,10 @@ import static org.jooq.impl.DSL.select;
 import static org.jooq.impl.DSL.sum;
 import static org.jooq.impl.DSL.table;
 
+import io.incrementalloader.db.Snapshot;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -32,10 +32,8 @@ import org.jooq.DSLContext;
 import org.jooq.Field;
 import org.jooq.Record;
 import org.jooq.Record2;
-import org.jooq.SQLDialect;
 import org.jooq.Select;
 import org.jooq.Table;
-import org.jooq.impl.DSL;
 
 /**
  * Checks that the four tables hold exactly what the loaded documents say, and that every landed document is
@@ -63,29 +61,13 @@ public final class Reconciliation {
 
     /**
      * Every difference found; an empty list means the load is sound. All checks read one snapshot (a read-only
-     * repeatable-read transaction), so a load running meanwhile cannot show up as a difference. Each table's check
-     * sorts millions of rows at scale: it gets the memory to sort them in memory, and no JIT (the planner's
-     * estimates for the set-returning functions are so far off that it would compile for nothing). Its search_path
-     * holds pg_catalog alone, so that no function planted in a schema someone else can write to stands in for a
-     * built-in the checks call by name.
+     * repeatable-read transaction, {@link Snapshot}), so a load running meanwhile cannot show up as a difference.
+     * Each table's check sorts millions of rows at scale: it gets the memory to sort them in memory, and no JIT (the
+     * planner's estimates for the set-returning functions are so far off that it would compile for nothing).
      */
     public static List<Difference> check(Connection connection) throws SQLException {
-        boolean autoCommit = connection.getAutoCommit();
-        int isolation = connection.getTransactionIsolation();
-        connection.setAutoCommit(false);
-        connection.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
-        connection.setReadOnly(true);
-        try (Statement settings = connection.createStatement()) {
-            settings.execute("set local work_mem = '128MB'");
-            settings.execute("set local jit = off");
-            settings.execute("set local search_path = pg_catalog, pg_temp");
-            return new Reconciliation(DSL.using(connection, SQLDialect.POSTGRES)).check();
-        } finally {
-            connection.rollback();
-            connection.setReadOnly(false);
-            connection.setTransactionIsolation(isolation);
-            connection.setAutoCommit(autoCommit);
-        }
+        return Snapshot.read(connection, sql -> new Reconciliation(sql).check(),
+                "set local work_mem = '128MB'", "set local jit = off");
     }
 
     private List<Difference> check() {

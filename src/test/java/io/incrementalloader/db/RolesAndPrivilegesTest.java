@@ -13,8 +13,6 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
-import org.jooq.SQLDialect;
-import org.jooq.impl.DSL;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -102,7 +100,7 @@ class RolesAndPrivilegesTest {
         assertEquals(5L, db.count("select count(*) from test_mv.clients"));
         try (Connection reader = as(READER)) {
             assertEquals(List.of(), Reconciliation.check(reader));
-            LoaderStatus status = LoaderStatus.read(DSL.using(reader, SQLDialect.POSTGRES));
+            LoaderStatus status = LoaderStatus.read(reader);
             assertEquals(5L, status.totals().loaded());
             assertThrows(SQLException.class, () -> reader.createStatement().execute("call load_batch(100)"));
         }
@@ -186,7 +184,7 @@ class RolesAndPrivilegesTest {
                 s.execute("call load_batch(100)");
                 s.execute("select * from stage_json_with_date");
                 assertEquals(List.of(), Reconciliation.check(dba));
-                LoaderStatus.read(DSL.using(dba, SQLDialect.POSTGRES));
+                LoaderStatus.read(dba);
             }
             assertEquals(List.of(), db.query("select name from public.planted_calls"));
             assertEquals(List.of(List.of(1L, 1L, 1L)), db.query("select (select count(*) from test_mv.clients),"

@@ -109,4 +109,25 @@ class StatusCommandTest {
         assertEquals(-1, text.indexOf('\u001b'), text);
         assertEquals(1, text.lines().filter(line -> line.startsWith("Landed")).count(), text);
     }
+
+    /** Every figure comes from one snapshot: a batch committing between two of status's reads cannot unbalance them. */
+    @Test
+    void its_accounting_always_adds_up_while_a_load_commits_batch_after_batch() throws Exception {
+        db.landNumbered(3000);
+        Thread loader = new Thread(() -> db.loadAll(5));
+        loader.start();
+        int reads = 0;
+        try (Connection connection = db.connect()) {
+            while (loader.isAlive() || reads == 0) {
+                io.incrementalloader.status.LoaderStatus status = io.incrementalloader.status.LoaderStatus.read(connection);
+                var totals = status.totals();
+                assertEquals(totals.landed(), totals.loaded() + totals.rejected() + totals.duplicates()
+                        + status.pending().documents(), "read " + reads + ": " + status);
+                reads++;
+            }
+        } finally {
+            loader.join();
+        }
+        assertTrue(reads > 5, "status read while the load ran: " + reads);
+    }
 }
