@@ -31,4 +31,16 @@ public final class Printable {
         }
         return out == null ? text : out.toString();
     }
+
+    /**
+     * A message's first line, escaped: what a one-line error shows of a failure (a database's message may quote a
+     * document); "no reason given" for none.
+     */
+    public static String firstLine(String message) {
+        if (message == null) {
+            return "no reason given";
+        }
+        int newline = message.indexOf('\n');
+        return of(newline < 0 ? message : message.substring(0, newline));
+    }
 }

@@ -1,5 +1,6 @@
 package io.incrementalloader.bench;
 
+import io.incrementalloader.Elapsed;
 import io.incrementalloader.db.ConnectionSettings;
 import io.incrementalloader.db.Migrations;
 import io.incrementalloader.db.ScratchDatabase;
@@ -216,7 +217,7 @@ public final class Benchmark {
         }
         long started = System.nanoTime();
         work.run();
-        return (System.nanoTime() - started) / 1e9;
+        return Elapsed.secondsSince(started);
     }
 
     private void print(Map<String, Figure> figures) throws Exception {

@@ -1,5 +1,6 @@
 package io.incrementalloader.cli;
 
+import io.incrementalloader.Elapsed;
 import io.incrementalloader.UserError;
 import io.incrementalloader.db.ConnectionSettings;
 import io.incrementalloader.db.Migrations;
@@ -82,14 +83,14 @@ final class DemoCommand implements Callable<Integer> {
                 written = new DocumentGenerator(seed, 0.02, 0.02).write(count, out);
             }
             System.out.printf("2. generate  %,d documents (%,d duplicates, %,d malformed), %,d MB, %.1f s%n",
-                    written.documents(), written.duplicates(), written.malformed(), Files.size(file) >> 20, since(started));
+                    written.documents(), written.duplicates(), written.malformed(), Files.size(file) >> 20, Elapsed.secondsSince(started));
 
             started = System.nanoTime();
             long imported;
             try (Connection c = settings.open(); Progress progress = new Progress("importing")) {
                 imported = new DocumentImporter().importFile(c, file, progress::show);
             }
-            double importSeconds = since(started);
+            double importSeconds = Elapsed.secondsSince(started);
             System.out.printf("3. import    %,d documents with COPY, %.1f s (%,.0f documents/s)%n", imported, importSeconds,
                     imported / importSeconds);
 
@@ -98,7 +99,7 @@ final class DemoCommand implements Callable<Integer> {
             try (Connection c = settings.open(); Progress progress = new Progress("loading")) {
                 figures = new BatchLoader(batchSize).drain(c, () -> false, total -> progress.show(total.taken()));
             }
-            double loadSeconds = since(started);
+            double loadSeconds = Elapsed.secondsSince(started);
             System.out.printf("4. load      %s%n            %.1f s: %,.0f documents/s, %,.0f rows/s%n", figures, loadSeconds,
                     figures.taken() / loadSeconds, figures.rows() / loadSeconds);
 
@@ -108,7 +109,7 @@ final class DemoCommand implements Callable<Integer> {
                 differences = Reconciliation.check(c);
             }
             if (differences.isEmpty()) {
-                System.out.printf("5. verify    sound: every table holds exactly what the documents say, %.1f s%n", since(started));
+                System.out.printf("5. verify    sound: every table holds exactly what the documents say, %.1f s%n", Elapsed.secondsSince(started));
                 System.out.println("Next: `status` shows the position and the run history; rejected documents and"
                         + " their reasons are in test_mv.load_errors.");
                 return 0;
@@ -133,9 +134,5 @@ final class DemoCommand implements Callable<Integer> {
         } catch (java.sql.SQLException e) {
             return true;
         }
-    }
-
-    private static double since(long startedNanos) {
-        return (System.nanoTime() - startedNanos) / 1e9;
     }
 }

@@ -1,5 +1,6 @@
 package io.incrementalloader.cli;
 
+import io.incrementalloader.Elapsed;
 import io.incrementalloader.db.ConnectionSettings;
 import io.incrementalloader.load.DocumentImporter;
 import java.nio.file.Path;
@@ -20,7 +21,7 @@ final class ImportCommand extends DatabaseCommand {
         try (Connection connection = settings.open(); Progress progress = new Progress("importing")) {
             count = new DocumentImporter().importFile(connection, file, progress::show);
         }
-        double seconds = (System.nanoTime() - started) / 1e9;
+        double seconds = Elapsed.secondsSince(started);
         System.out.printf("Imported %,d documents from %s in %.1f s.%n", count, file, seconds);
         return 0;
     }

@@ -1,5 +1,6 @@
 package io.incrementalloader.cli;
 
+import io.incrementalloader.Elapsed;
 import io.incrementalloader.db.ConnectionSettings;
 import io.incrementalloader.load.BatchFigures;
 import io.incrementalloader.load.BatchLoader;
@@ -27,7 +28,7 @@ final class LoadCommand extends DatabaseCommand {
         try (Connection connection = settings.open(); Progress progress = new Progress("loading")) {
             figures = new BatchLoader(batchSize, asyncCommit).drain(connection, () -> false, total -> progress.show(total.taken()));
         }
-        double seconds = (System.nanoTime() - started) / 1e9;
+        double seconds = Elapsed.secondsSince(started);
         System.out.printf("Loaded %s in %.1f s.%n", figures, seconds);
         return 0;
     }

@@ -1,5 +1,6 @@
 package io.incrementalloader.cli;
 
+import io.incrementalloader.Printable;
 import io.incrementalloader.UserError;
 import java.io.PrintWriter;
 import java.sql.SQLException;
@@ -64,7 +65,8 @@ public final class LoaderCommand implements Runnable {
             }
             SQLException denied = withSqlState(e, "42501");
             if (denied != null) {
-                err.println("error: " + firstLine(denied.getMessage()) + ". The role needs the grants the README lists"
+                err.println("error: " + Printable.firstLine(denied.getMessage()).replaceFirst("^ERROR: ", "")
+                        + ". The role needs the grants the README lists"
                         + " (Roles and privileges) for this command.");
                 return USER_ERROR;
             }
@@ -85,12 +87,6 @@ public final class LoaderCommand implements Runnable {
             }
         }
         return null;
-    }
-
-    private static String firstLine(String message) {
-        String text = String.valueOf(message).replaceFirst("^ERROR: ", "");
-        int newline = text.indexOf('\n');
-        return newline < 0 ? text : text.substring(0, newline);
     }
 
     private static String commandPath(CommandLine commandLine) {

@@ -1,5 +1,6 @@
 package io.incrementalloader.cli;
 
+import io.incrementalloader.Elapsed;
 import io.incrementalloader.db.ConnectionSettings;
 import io.incrementalloader.verify.Reconciliation;
 import java.sql.Connection;
@@ -16,7 +17,7 @@ final class VerifyCommand extends DatabaseCommand {
         try (Connection connection = settings.open()) {
             differences = Reconciliation.check(connection);
         }
-        double seconds = (System.nanoTime() - started) / 1e9;
+        double seconds = Elapsed.secondsSince(started);
         if (differences.isEmpty()) {
             System.out.printf("Sound: clients, phones, addresses, products and load_duplicates hold exactly what the "
                     + "loaded documents say, and every taken document is accounted for once (%.1f s).%n", seconds);

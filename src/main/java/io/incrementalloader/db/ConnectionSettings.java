@@ -1,5 +1,6 @@
 package io.incrementalloader.db;
 
+import io.incrementalloader.Printable;
 import io.incrementalloader.UserError;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -75,7 +76,8 @@ public record ConnectionSettings(String url, String user, String password, boole
         try {
             return DriverManager.getConnection(url, properties);
         } catch (SQLException e) {
-            throw new UserError("Cannot connect to " + maskedUrl() + " as " + user + ": " + firstLine(e.getMessage()).replaceAll("\\.$", "")
+            throw new UserError("Cannot connect to " + maskedUrl() + " as " + user + ": "
+                    + Printable.firstLine(e.getMessage()).replaceAll("\\.$", "")
                     + ". Check --url/--user/--password or LOADER_DB_URL/LOADER_DB_USER/LOADER_DB_PASSWORD.", e);
         }
     }
@@ -93,14 +95,6 @@ public record ConnectionSettings(String url, String user, String password, boole
 
     private static String masked(String url) {
         return url.replaceAll("(?i)([?&][a-z]*password=)[^&]*", "$1***");
-    }
-
-    private static String firstLine(String message) {
-        if (message == null) {
-            return "no reason given";
-        }
-        int newline = message.indexOf('\n');
-        return newline < 0 ? message : message.substring(0, newline);
     }
 
     @SafeVarargs

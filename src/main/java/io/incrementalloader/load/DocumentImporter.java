@@ -9,6 +9,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamWriteConstraints;
 import com.fasterxml.jackson.core.io.SegmentedStringWriter;
+import io.incrementalloader.Printable;
 import io.incrementalloader.UserError;
 import java.io.IOException;
 import java.io.InputStream;
@@ -121,7 +122,7 @@ public final class DocumentImporter {
             throw new UserError(name + ": not valid " + charset + " after document " + count
                     + "; nothing was imported. Save the file as UTF-8 and import it again.");
         } catch (SQLException e) {
-            throw new UserError(name + ": the database refused a document (" + firstLine(e.getMessage())
+            throw new UserError(name + ": the database refused a document (" + Printable.firstLine(e.getMessage())
                     + "); nothing was imported.", e);
         } catch (OutOfMemoryError e) {
             throw new UserError(name + ": document " + (count + 1) + " does not fit in this JVM's memory; nothing was"
@@ -186,7 +187,7 @@ public final class DocumentImporter {
         try {
             return connection.unwrap(PGConnection.class).getCopyAPI().copyIn(COPY_SQL);
         } catch (SQLException e) {
-            throw new UserError("Cannot start COPY into fake_json_request: " + firstLine(e.getMessage())
+            throw new UserError("Cannot start COPY into fake_json_request: " + Printable.firstLine(e.getMessage())
                     + ". Run `migrate` first, or check the database.", e);
         }
     }
@@ -268,11 +269,6 @@ public final class DocumentImporter {
 
     private static String where(JsonLocation location) {
         return location == null ? "" : "line " + location.getLineNr() + ", column " + location.getColumnNr() + ":";
-    }
-
-    private static String firstLine(String message) {
-        int newline = message == null ? -1 : message.indexOf('\n');
-        return newline < 0 ? String.valueOf(message) : message.substring(0, newline);
     }
 
     /** Collects documents as COPY text-format lines and sends them in large chunks. */

@@ -1,5 +1,6 @@
 package io.incrementalloader.schedule;
 
+import io.incrementalloader.Elapsed;
 import io.incrementalloader.Printable;
 import io.incrementalloader.db.ConnectionSettings;
 import io.incrementalloader.db.Migrations;
@@ -58,7 +59,7 @@ public final class LoadRun implements Supplier<RunOutcome> {
                     return RunOutcome.SKIPPED;
                 }
                 BatchFigures figures = loader.drain(connection, stopping, total -> { });
-                double seconds = (System.nanoTime() - started) / 1e9;
+                double seconds = Elapsed.secondsSince(started);
                 log.info("run done: {} in {} s ({} documents/s){}", figures, String.format("%.2f", seconds),
                         Math.round(figures.taken() / Math.max(seconds, 1e-9)),
                         stopping.getAsBoolean() ? "; stopped early" : "");
@@ -112,10 +113,7 @@ public final class LoadRun implements Supplier<RunOutcome> {
         return null;
     }
 
-    /** The message's first line, control characters escaped: it may quote a document (a trigger's message). */
     private static String oneLine(Throwable e) {
-        String message = e.getMessage() == null ? e.toString() : e.getMessage();
-        int newline = message.indexOf('\n');
-        return Printable.of(newline < 0 ? message : message.substring(0, newline));
+        return Printable.firstLine(e.getMessage() == null ? e.toString() : e.getMessage());
     }
 }
