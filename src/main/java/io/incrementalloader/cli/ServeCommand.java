@@ -52,14 +52,12 @@ final class ServeCommand implements Callable<Integer> {
         Duration retry = Schedule.parseDuration(retryDelay, "--retry-delay");
         ConnectionSettings settings = connection.settings();
 
-        Scheduler[] holder = new Scheduler[1];
-        LoadRun run = new LoadRun(settings, batchSize, asyncCommit, () -> holder[0].isStopping());
-        Scheduler scheduler = new Scheduler(schedule, run, retry);
-        holder[0] = scheduler;
+        Scheduler scheduler = new Scheduler(schedule,
+                stopping -> new LoadRun(settings, batchSize, asyncCommit, stopping), retry);
         // SIGTERM and Ctrl-C end the wait, or let the current batch commit, and then the process exits 0; a batch
         // that has not ended within the grace period (one blocked on a lock) is cancelled and rolls back.
-        Signal.handle(new Signal("TERM"), signal -> stop(scheduler, run, "SIGTERM"));
-        Signal.handle(new Signal("INT"), signal -> stop(scheduler, run, "SIGINT"));
+        Signal.handle(new Signal("TERM"), signal -> stop(scheduler, "SIGTERM"));
+        Signal.handle(new Signal("INT"), signal -> stop(scheduler, "SIGINT"));
 
         log.info("serving {}: a run {}, batches of {}{}", settings, schedule, batchSize,
                 asyncCommit ? ", commits not waiting for the disk" : "");
@@ -68,13 +66,13 @@ final class ServeCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static void stop(Scheduler scheduler, LoadRun run, String signal) {
+    private static void stop(Scheduler scheduler, String signal) {
         log.info("{} received: stopping after the current batch", signal);
         scheduler.stop();
         Thread canceller = new Thread(() -> {
             try {
                 Thread.sleep(STOP_GRACE.toMillis());
-                run.cancel();
+                scheduler.cancelRun();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

@@ -11,7 +11,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
 import org.postgresql.PGConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * figures. Runs of several instances never overlap: a run first takes a session-level advisory lock, and an
  * instance that cannot get it at once skips the tick instead of queueing behind the other (no lock storm).
  */
-public final class LoadRun implements Supplier<RunOutcome> {
+public final class LoadRun implements Job {
     /** The advisory lock key that serve instances share ("ILOADER" in ASCII). */
     public static final long SERVE_LOCK_KEY = 0x494C4F41444552L;
 
@@ -82,6 +81,7 @@ public final class LoadRun implements Supplier<RunOutcome> {
      * Cancels the statement the run is waiting on, if any (a batch blocked on a lock, a long batch): its transaction
      * rolls back, and the run ends. Safe from any thread; does nothing between runs.
      */
+    @Override
     public void cancel() {
         Connection connection = active;
         if (connection != null) {

@@ -5,7 +5,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,19 +31,21 @@ public final class Scheduler {
     };
 
     private final Schedule schedule;
-    private final Supplier<RunOutcome> job;
+    private final Job job;
     private final Duration retryDelay;
     private final Clock clock;
     private final Sleeper sleeper;
     private final CountDownLatch stopped = new CountDownLatch(1);
 
-    public Scheduler(Schedule schedule, Supplier<RunOutcome> job, Duration retryDelay) {
+    /** {@code job} is made from the scheduler's stop state, which a run consults to stop after its current batch. */
+    public Scheduler(Schedule schedule, Function<BooleanSupplier, ? extends Job> job, Duration retryDelay) {
         this(schedule, job, retryDelay, Clock.systemUTC(), REAL_TIME);
     }
 
-    public Scheduler(Schedule schedule, Supplier<RunOutcome> job, Duration retryDelay, Clock clock, Sleeper sleeper) {
+    public Scheduler(Schedule schedule, Function<BooleanSupplier, ? extends Job> job, Duration retryDelay, Clock clock,
+                     Sleeper sleeper) {
         this.schedule = schedule;
-        this.job = job;
+        this.job = job.apply(this::isStopping);
         this.retryDelay = retryDelay;
         this.clock = clock;
         this.sleeper = sleeper;
@@ -76,6 +79,11 @@ public final class Scheduler {
 
     public void stop() {
         stopped.countDown();
+    }
+
+    /** Cancels the run in progress, if any (see {@link Job#cancel()}). */
+    public void cancelRun() {
+        job.cancel();
     }
 
     public boolean isStopping() {

@@ -51,7 +51,7 @@ class SchedulerTest {
     void schedule(Schedule schedule, int runs, Deque<RunOutcome> outcomes, Duration runTakes, boolean startNow)
             throws InterruptedException {
         Scheduler[] scheduler = new Scheduler[1];
-        scheduler[0] = new Scheduler(schedule, () -> {
+        scheduler[0] = new Scheduler(schedule, stopping -> () -> {
             runsAt.add(time.now);
             time.now = time.now.plus(runTakes);
             if (runsAt.size() == runs) {
@@ -113,7 +113,7 @@ class SchedulerTest {
 
     @Test
     void stop_ends_the_wait_at_once() throws Exception {
-        Scheduler scheduler = new Scheduler(Schedule.cron("0 0 1 1 *", ZoneOffset.UTC), () -> RunOutcome.DONE,
+        Scheduler scheduler = new Scheduler(Schedule.cron("0 0 1 1 *", ZoneOffset.UTC), stopping -> () -> RunOutcome.DONE,
                 Duration.ofMinutes(1));
         Thread thread = new Thread(() -> {
             try {
