@@ -35,8 +35,7 @@ create or replace function test_mv.held_back_by()
     language sql stable
     set search_path = pg_catalog, pg_temp
 as $$
-    select format('pid %s in database %s (%s, %s, transaction open since %s)', a.pid, a.datname,
-                  coalesce(nullif(a.application_name, ''), 'unnamed'), a.state, date_trunc('second', a.xact_start))
+    select test_mv.describe_session(a.pid) || ' in database ' || a.datname
       from pg_stat_activity a
      where a.backend_xid is not null and a.pid <> pg_backend_pid() and a.datname = current_database()
      order by age(a.backend_xid) desc

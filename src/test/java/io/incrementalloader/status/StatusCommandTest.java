@@ -60,7 +60,8 @@ class StatusCommandTest {
             assertEquals(1, status.at("/pending/documents").asLong());
             assertEquals(1, status.at("/pending/waiting").asLong());
             String database = db.settings().url().replaceAll(".*/([^/?]+)(\\?.*)?$", "$1");
-            assertTrue(status.at("/pending/heldBackBy").asText().contains("in database " + database + " (slow-producer"),
+            assertTrue(status.at("/pending/heldBackBy").asText().matches("pid \\d+ \\(slow-producer, idle in transaction,"
+                    + " transaction open since .*\\) in database " + database),
                     status.toString());
             open.rollback();
         }
