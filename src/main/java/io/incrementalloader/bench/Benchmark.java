@@ -8,7 +8,7 @@ import io.incrementalloader.generate.DocumentGenerator;
 import io.incrementalloader.load.DocumentImporter;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.Statement;
@@ -33,10 +33,10 @@ public final class Benchmark {
     private final int runs;
     private final List<Integer> batchSizes;
     private final boolean loaderOnly;
-    private final PrintStream out;
+    private final PrintWriter out;
 
     public Benchmark(ConnectionSettings server, String database, int documents, int runs, List<Integer> batchSizes,
-                     boolean loaderOnly, PrintStream out) {
+                     boolean loaderOnly, PrintWriter out) {
         this.server = server;
         this.database = database;
         this.documents = documents;

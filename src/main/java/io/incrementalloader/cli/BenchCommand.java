@@ -3,14 +3,13 @@ package io.incrementalloader.cli;
 import io.incrementalloader.UserError;
 import io.incrementalloader.bench.Benchmark;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "bench", description = "Measure load_batch against the floor, a client-side peer and the naive "
         + "reference, in a scratch database it drops and recreates; prints a table.")
-final class BenchCommand implements Callable<Integer> {
+final class BenchCommand extends ReportingCommand {
     @Mixin
     ConnectionOptions connection;
 
@@ -41,7 +40,7 @@ final class BenchCommand implements Callable<Integer> {
         if (!database.matches("[a-z_][a-z0-9_]*")) {
             throw new UserError("--database must be a plain lower-case name, not '" + database + "'.");
         }
-        new Benchmark(connection.settings(), database, documents, runs, batchSizes, loaderOnly, System.out).run();
+        new Benchmark(connection.settings(), database, documents, runs, batchSizes, loaderOnly, out()).run();
         return 0;
     }
 }

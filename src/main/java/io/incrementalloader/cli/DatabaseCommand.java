@@ -2,11 +2,10 @@ package io.incrementalloader.cli;
 
 import io.incrementalloader.db.ConnectionSettings;
 import io.incrementalloader.db.Migrations;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Mixin;
 
 /** A command that works on the database: it applies the migrations first, as the contract promises. */
-abstract class DatabaseCommand implements Callable<Integer> {
+abstract class DatabaseCommand extends ReportingCommand {
     @Mixin
     ConnectionOptions connection;
 

@@ -18,13 +18,12 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "demo", description = "The whole job end to end: migrate, generate, import, load, verify, and a summary.")
-final class DemoCommand implements Callable<Integer> {
+final class DemoCommand extends ReportingCommand {
     /** The demo's own database, on the configured server. */
     static final String DATABASE = "incremental_loader_demo";
 
@@ -45,7 +44,7 @@ final class DemoCommand implements Callable<Integer> {
         }
         ConnectionSettings settings = connection.settings();
         if (!settings.explicit() && !answers(settings)) {
-            System.out.println("No database configured and none answers on localhost:5432: using an embedded PostgreSQL 15.");
+            out().println("No database configured and none answers on localhost:5432: using an embedded PostgreSQL 15.");
             try (EmbeddedPostgres embedded = startEmbedded()) {
                 return run(new ConnectionSettings(embedded.getJdbcUrl("postgres", "postgres"), "postgres", null, true));
             }
@@ -64,16 +63,16 @@ final class DemoCommand implements Callable<Integer> {
         try {
             settings = ScratchDatabase.recreate(server, DATABASE, "demo");
             seed = 42;
-            System.out.println("Database: " + DATABASE + ", created afresh for this demo (and again by the next) on "
+            out().println("Database: " + DATABASE + ", created afresh for this demo (and again by the next) on "
                     + server);
         } catch (SQLException e) {
             settings = server;
             seed = System.nanoTime();
-            System.out.println("Database: " + server + " (this role cannot create " + DATABASE + ": "
+            out().println("Database: " + server + " (this role cannot create " + DATABASE + ": "
                     + e.getMessage().lines().findFirst().orElse("") + ")");
         }
         int applied = Migrations.apply(settings);
-        System.out.println("1. migrate   " + (applied == 0 ? "schema up to date" : applied + " migrations applied"));
+        out().println("1. migrate   " + (applied == 0 ? "schema up to date" : applied + " migrations applied"));
 
         Path file = Files.createTempFile("incremental-loader-demo-", ".json");
         try {
@@ -82,7 +81,7 @@ final class DemoCommand implements Callable<Integer> {
             try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 16)) {
                 written = new DocumentGenerator(seed, 0.02, 0.02).write(count, out);
             }
-            System.out.printf("2. generate  %,d documents (%,d duplicates, %,d malformed), %,d MB, %.1f s%n",
+            out().printf("2. generate  %,d documents (%,d duplicates, %,d malformed), %,d MB, %.1f s%n",
                     written.documents(), written.duplicates(), written.malformed(), Files.size(file) >> 20, Elapsed.secondsSince(started));
 
             started = System.nanoTime();
@@ -91,7 +90,7 @@ final class DemoCommand implements Callable<Integer> {
                 imported = new DocumentImporter().importFile(c, file, progress::show);
             }
             double importSeconds = Elapsed.secondsSince(started);
-            System.out.printf("3. import    %,d documents with COPY, %.1f s (%,.0f documents/s)%n", imported, importSeconds,
+            out().printf("3. import    %,d documents with COPY, %.1f s (%,.0f documents/s)%n", imported, importSeconds,
                     imported / importSeconds);
 
             started = System.nanoTime();
@@ -100,7 +99,7 @@ final class DemoCommand implements Callable<Integer> {
                 figures = new BatchLoader(batchSize).drain(c, () -> false, total -> progress.show(total.taken()));
             }
             double loadSeconds = Elapsed.secondsSince(started);
-            System.out.printf("4. load      %s%n            %.1f s: %,.0f documents/s, %,.0f rows/s%n", figures, loadSeconds,
+            out().printf("4. load      %s%n            %.1f s: %,.0f documents/s, %,.0f rows/s%n", figures, loadSeconds,
                     figures.taken() / loadSeconds, figures.rows() / loadSeconds);
 
             started = System.nanoTime();
@@ -109,12 +108,12 @@ final class DemoCommand implements Callable<Integer> {
                 differences = Reconciliation.check(c);
             }
             if (differences.isEmpty()) {
-                System.out.printf("5. verify    sound: every table holds exactly what the documents say, %.1f s%n", Elapsed.secondsSince(started));
-                System.out.println("Next: `status` shows the position and the run history; rejected documents and"
+                out().printf("5. verify    sound: every table holds exactly what the documents say, %.1f s%n", Elapsed.secondsSince(started));
+                out().println("Next: `status` shows the position and the run history; rejected documents and"
                         + " their reasons are in test_mv.load_errors.");
                 return 0;
             }
-            differences.forEach(d -> System.out.println("5. verify    DIFFERENT " + d));
+            differences.forEach(d -> out().println("5. verify    DIFFERENT " + d));
             return LoaderCommand.CHECK_FAILED;
         } finally {
             Files.deleteIfExists(file);

@@ -7,12 +7,11 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "generate", description = "Write N documents of the contract's shape as a JSON array.")
-final class GenerateCommand implements Callable<Integer> {
+final class GenerateCommand extends ReportingCommand {
     @Option(names = "--count", required = true, paramLabel = "N", description = "How many documents.")
     long count;
 
@@ -56,7 +55,7 @@ final class GenerateCommand implements Callable<Integer> {
         try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(output), 1 << 16)) {
             written = generator.write(count, out);
         }
-        System.err.printf("Wrote %,d documents (%,d duplicates, %,d malformed) to %s.%n",
+        err().printf("Wrote %,d documents (%,d duplicates, %,d malformed) to %s.%n",
                 written.documents(), written.duplicates(), written.malformed(), output);
         return 0;
     }

@@ -22,7 +22,7 @@ final class ImportCommand extends DatabaseCommand {
             count = new DocumentImporter().importFile(connection, file, progress::show);
         }
         double seconds = Elapsed.secondsSince(started);
-        System.out.printf("Imported %,d documents from %s in %.1f s.%n", count, file, seconds);
+        out().printf("Imported %,d documents from %s in %.1f s.%n", count, file, seconds);
         return 0;
     }
 }

@@ -29,7 +29,7 @@ final class LoadCommand extends DatabaseCommand {
             figures = new BatchLoader(batchSize, asyncCommit).drain(connection, () -> false, total -> progress.show(total.taken()));
         }
         double seconds = Elapsed.secondsSince(started);
-        System.out.printf("Loaded %s in %.1f s.%n", figures, seconds);
+        out().printf("Loaded %s in %.1f s.%n", figures, seconds);
         return 0;
     }
 }

@@ -73,7 +73,13 @@ public final class LoaderCommand implements Runnable {
             err.println("error: " + e + (verbose ? "" : " (run with --verbose for details)"));
             return UNEXPECTED;
         });
-        return commandLine.execute(args);
+        try {
+            return commandLine.execute(args);
+        } finally {
+            // The writers buffer; main exits right after this, and an unflushed report would be lost.
+            out.flush();
+            err.flush();
+        }
     }
 
     /**

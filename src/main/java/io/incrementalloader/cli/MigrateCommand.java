@@ -2,12 +2,11 @@ package io.incrementalloader.cli;
 
 import io.incrementalloader.db.ConnectionSettings;
 import io.incrementalloader.db.Migrations;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 @Command(name = "migrate", description = "Apply the migrations in db/ to the database.")
-final class MigrateCommand implements Callable<Integer> {
+final class MigrateCommand extends ReportingCommand {
     @Mixin
     ConnectionOptions connection;
 
@@ -15,7 +14,7 @@ final class MigrateCommand implements Callable<Integer> {
     public Integer call() {
         ConnectionSettings settings = connection.settings();
         int applied = Migrations.apply(settings);
-        System.out.println(applied == 0 ? "The schema is up to date." : "Applied " + applied + " migrations.");
+        out().println(applied == 0 ? "The schema is up to date." : "Applied " + applied + " migrations.");
         return 0;
     }
 }

@@ -7,7 +7,6 @@ import io.incrementalloader.schedule.Schedule;
 import io.incrementalloader.schedule.Scheduler;
 import java.time.Duration;
 import java.time.ZoneId;
-import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -16,7 +15,7 @@ import picocli.CommandLine.Option;
 import sun.misc.Signal;
 
 @Command(name = "serve", description = "The scheduler: a run every 5 minutes by default; stops cleanly on SIGTERM.")
-final class ServeCommand implements Callable<Integer> {
+final class ServeCommand extends ReportingCommand {
     private static final Logger log = LoggerFactory.getLogger("io.incrementalloader.serve");
 
     /** How long a stopping serve lets the batch in progress finish before it cancels it. */

@@ -21,12 +21,12 @@ final class StatusCommand extends DatabaseCommand {
             status = LoaderStatus.read(connection);
         }
         if (json) {
-            System.out.println(new ObjectMapper().registerModule(new JavaTimeModule())
+            out().println(new ObjectMapper().registerModule(new JavaTimeModule())
                     .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
                     .disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS)
                     .writeValueAsString(status));
         } else {
-            System.out.print(status.render());
+            out().print(status.render());
         }
         return 0;
     }

@@ -19,12 +19,12 @@ final class VerifyCommand extends DatabaseCommand {
         }
         double seconds = Elapsed.secondsSince(started);
         if (differences.isEmpty()) {
-            System.out.printf("Sound: clients, phones, addresses, products and load_duplicates hold exactly what the "
+            out().printf("Sound: clients, phones, addresses, products and load_duplicates hold exactly what the "
                     + "loaded documents say, and every taken document is accounted for once (%.1f s).%n", seconds);
             return 0;
         }
         for (Reconciliation.Difference difference : differences) {
-            System.out.println("DIFFERENT " + difference);
+            out().println("DIFFERENT " + difference);
         }
         return LoaderCommand.CHECK_FAILED;
     }

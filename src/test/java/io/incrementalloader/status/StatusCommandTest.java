@@ -131,4 +131,17 @@ class StatusCommandTest {
         }
         assertTrue(reads > 5, "status read while the load ran: " + reads);
     }
+
+    /** The report reaches standard output when the command runs as users run it: its own JVM, which exits after. */
+    @Test
+    void the_report_reaches_standard_output_from_a_process_of_its_own() throws Exception {
+        db.land("{\"application_id\": 1}");
+        Process status = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), io.incrementalloader.Main.class.getName(), "status",
+                "--url", db.settings().url()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String out = new String(status.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, status.waitFor());
+        assertTrue(out.startsWith("Position   document 0"), out);
+        assertTrue(out.contains("Pending    1 documents"), out);
+    }
 }
