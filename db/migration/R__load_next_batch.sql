@@ -45,9 +45,10 @@ begin
     update test_mv.load_metadata
        set last_xid = v_document.landed_xid, last_request_id = v_document.id, last_date = v_date,
            last_hash = v_hash, last_batch_id = p_batch_id, updated_at = now();
-    select 1, v_document.id, v_document.id, 0, 1, 0, 0, 0, 0
+    select 1, v_document.id, v_document.id, 0, 1, 0, 0, 0, 0, v_document.landed_xid, v_document.id
       into v_batch.taken, v_batch.first_request_id, v_batch.last_request_id, v_batch.loaded, v_batch.rejected,
-           v_batch.duplicates, v_batch.phones, v_batch.addresses, v_batch.products;
+           v_batch.duplicates, v_batch.phones, v_batch.addresses, v_batch.products, v_batch.to_xid,
+           v_batch.to_request_id;
     return v_batch;
 end
 $$;
@@ -178,7 +179,7 @@ begin
                                                    and jsonb_typeof(j.stage -> 'phones') = 'array'
                                                 offset 0) d) l
                                 offset 0) e) p
-                returning 1
+                returning phone_id
             ),
             new_addresses as (
                 insert into test_mv.addresses (client_id, position, type, date, city, street, house, flat)
@@ -189,7 +190,7 @@ begin
                                                                        then j.stage -> 'addresses' end)
                                                as (type text, date text, address jsonb)) with ordinality a(type, date, address, position)
                  where j.loadable and j.duplicate_of is null
-                returning 1
+                returning address_id
             ),
             new_products as (
                 -- The product names from jsonb_object_keys in a select list (see new_phones); OFFSET 0 keeps each
@@ -205,7 +206,7 @@ begin
                                  where j.loadable and j.duplicate_of is null
                                    and jsonb_typeof(j.stage -> 'products' -> 'product_cnt') = 'object'
                                 offset 0) d) p
-                returning 1
+                returning product_id
             ),
             new_errors as (
                 insert into test_mv.load_errors (request_id, batch_id, reason, json_data)
@@ -225,16 +226,26 @@ begin
                        last_hash = case when l.loadable then md5(l.stage::text) else test_mv.document_md5(l.stage) end,
                        last_batch_id = v_batch_id, updated_at = now()
                   from (select j.* from judged j order by j.landed_xid desc, j.id desc limit 1) l
-                returning 1
+                returning m.last_xid, m.last_request_id
             )
+            -- The run history says what the batch took and wrote by key (the position before and after it, the
+            -- ranges of the child rows' ids), so that a run can be checked by index range scans (V007).
             select t.taken::integer, t.first_request_id, t.last_request_id, w.loaded::integer, w.rejected::integer,
-                   w.duplicates::integer, w.phones::integer, w.addresses::integer, w.products::integer
+                   w.duplicates::integer, p.n::integer, a.n::integer, r.n::integer, m.last_xid, m.last_request_id,
+                   p.ids, a.ids, r.ids
               into v_batch.taken, v_batch.first_request_id, v_batch.last_request_id, v_batch.loaded, v_batch.rejected,
-                   v_batch.duplicates, v_batch.phones, v_batch.addresses, v_batch.products
+                   v_batch.duplicates, v_batch.phones, v_batch.addresses, v_batch.products, v_batch.to_xid,
+                   v_batch.to_request_id, v_batch.phone_ids, v_batch.address_ids, v_batch.product_ids
               from (select count(*) as taken, min(j.id) as first_request_id, max(j.id) as last_request_id from judged j) t
              cross join (select (select count(*) from new_clients) as loaded, (select count(*) from new_errors) as rejected,
-                                (select count(*) from new_duplicates) as duplicates, (select count(*) from new_phones) as phones,
-                                (select count(*) from new_addresses) as addresses, (select count(*) from new_products) as products) w;
+                                (select count(*) from new_duplicates) as duplicates) w
+             cross join (select count(*) as n, case when count(*) > 0 then int8range(min(phone_id), max(phone_id), '[]') end as ids
+                           from new_phones) p
+             cross join (select count(*) as n, case when count(*) > 0 then int8range(min(address_id), max(address_id), '[]') end as ids
+                           from new_addresses) a
+             cross join (select count(*) as n, case when count(*) > 0 then int8range(min(product_id), max(product_id), '[]') end as ids
+                           from new_products) r
+              left join advanced m on true;
             exit attempt;
         exception when others then
             get stacked diagnostics v_state = returned_sqlstate, v_message = message_text;
@@ -256,11 +267,13 @@ begin
     end if;
     -- A statement of its own, so that finished_at comes after the foreign-key checks of the rows, which run when
     -- the statement that wrote them ends (a third of a batch's time).
-    v_batch.batch_id    := v_batch_id;
-    v_batch.started_at  := v_started;
-    v_batch.finished_at := clock_timestamp();
-    v_batch.batch_size  := p_batch_size;
-    v_batch.caller      := coalesce(nullif(current_setting('application_name'), ''), 'unnamed')
+    v_batch.batch_id        := v_batch_id;
+    v_batch.from_xid        := v_position.last_xid;
+    v_batch.from_request_id := v_position.last_request_id;
+    v_batch.started_at      := v_started;
+    v_batch.finished_at     := clock_timestamp();
+    v_batch.batch_size      := p_batch_size;
+    v_batch.caller          := coalesce(nullif(current_setting('application_name'), ''), 'unnamed')
                            || ' (pid ' || pg_backend_pid() || ')';
     insert into test_mv.load_batches select v_batch.*;
 

@@ -6,6 +6,7 @@ import io.incrementalloader.db.Migrations;
 import io.incrementalloader.db.ScratchDatabase;
 import io.incrementalloader.generate.DocumentGenerator;
 import io.incrementalloader.load.DocumentImporter;
+import io.incrementalloader.verify.Reconciliation;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintWriter;
@@ -88,6 +89,8 @@ public final class Benchmark {
         scenarios.put("floor", () -> floor(copyText));
         for (int batchSize : batchSizes) {
             scenarios.put("load_batch(" + batchSize + ")", () -> loader(copyText, batchSize, false));
+            // In the database the load just left: what load and serve add to a run of that batch size.
+            scenarios.put(RUN_CHECK + batchSize + ")", this::runCheck);
         }
         int smallest = batchSizes.stream().min(Integer::compare).orElseThrow();
         scenarios.put("load_batch(" + smallest + ") async", () -> loader(copyText, smallest, true));
@@ -179,6 +182,24 @@ public final class Benchmark {
         }
     }
 
+    private static final String RUN_CHECK = "run check (batch ";
+
+    /** The check after a run (verify.RunCheck), over every batch of the load before it. */
+    private double runCheck() throws Exception {
+        try (Connection c = server.withDatabase(database).open(); Statement s = c.createStatement();
+             var batches = s.executeQuery("select min(batch_id), max(batch_id) from test_mv.load_batches")) {
+            batches.next();
+            long first = batches.getLong(1);
+            long last = batches.getLong(2);
+            return timed(c, () -> {
+                List<Reconciliation.Difference> differences = Reconciliation.checkRun(c, first, last).differences();
+                if (!differences.isEmpty()) {
+                    throw new IllegalStateException("the benchmark's load is not sound: " + differences);
+                }
+            });
+        }
+    }
+
     private double peer(byte[] copyText, boolean batched) throws Exception {
         ConnectionSettings settings = freshDatabase();
         ConnectionSettings rewriting = new ConnectionSettings(settings.url()
@@ -228,6 +249,13 @@ public final class Benchmark {
                 "of floor", "its range");
         for (Figure f : figures.values()) {
             double median = f.median();
+            if (f.name().startsWith(RUN_CHECK)) {
+                Figure load = figures.get("load_batch(" + f.name().substring(RUN_CHECK.length()));
+                Figure share = load.shareOf(f); // the check's time over the load's, round by round
+                out.printf("%-22s %10.2f %10.2f %12s %12s %10s %12s%n", f.name(), median, f.spread(), "-", "-",
+                        String.format("%.2f", share.median()) + "*", String.format("%.2f-%.2f", share.min(), share.max()));
+                continue;
+            }
             boolean copyOnly = f.name().contains("COPY") || f.name().equals("import");
             Figure share = f.shareOf(floor);
             out.printf("%-22s %10.2f %10.2f %12s %12s %10s %12s%n", f.name(), median, f.spread(),
@@ -239,7 +267,8 @@ public final class Benchmark {
         out.printf("%nrows: %,d (clients, phones, addresses, products). \"of floor\" = the floor's time / its time in the"
                 + " same round, the median over the rounds, and its range (1 = as fast as PostgreSQL can take the"
                 + " documents in and write the rows). Loader, peer and naive figures include the COPY into"
-                + " fake_json_request.%n", rows);
+                + " fake_json_request. * For a run check: its time / the time of the load it checks, same round.%n",
+                rows);
     }
 
     private long countRows() throws Exception {

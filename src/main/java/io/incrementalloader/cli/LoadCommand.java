@@ -4,11 +4,14 @@ import io.incrementalloader.Elapsed;
 import io.incrementalloader.db.ConnectionSettings;
 import io.incrementalloader.load.BatchFigures;
 import io.incrementalloader.load.BatchLoader;
+import io.incrementalloader.verify.Reconciliation;
+import io.incrementalloader.verify.RunCheck;
 import java.sql.Connection;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "load", description = "One run: call load_batch(N) until nothing is pending.")
+@Command(name = "load", description = "One run: call load_batch(N) until nothing is pending, then check what the run wrote; exit 1 on a "
+        + "difference.")
 final class LoadCommand extends DatabaseCommand {
     @Option(names = "--batch-size", paramLabel = "N", defaultValue = "100", description = "Documents a batch (default 100).")
     int batchSize;
@@ -24,12 +27,28 @@ final class LoadCommand extends DatabaseCommand {
     @Override
     int run(ConnectionSettings settings) throws Exception {
         long started = System.nanoTime();
-        BatchFigures figures;
-        try (Connection connection = settings.open(); Progress progress = new Progress("loading")) {
-            figures = new BatchLoader(batchSize, asyncCommit).drain(connection, () -> false, total -> progress.show(total.taken()));
+        try (Connection connection = settings.open()) {
+            BatchFigures figures;
+            try (Progress progress = new Progress("loading")) {
+                figures = new BatchLoader(batchSize, asyncCommit).drain(connection, () -> false,
+                        total -> progress.show(total.taken()));
+            }
+            out().printf("Loaded %s in %.1f s.%n", figures, Elapsed.secondsSince(started));
+            RunCheck.Verdict verdict = RunCheck.of(connection, figures);
+            if (verdict == null) {
+                return 0;
+            }
+            if (verdict.sound()) {
+                out().printf("Checked: the rows are what the documents map to, and each document has one outcome"
+                        + " (%s, %.2f s).%n", verdict.covered(), verdict.seconds());
+                return 0;
+            }
+            err().printf("error: rows differ from what their documents map to (%s). The batches are committed;"
+                    + " the verdict is in test_mv.run_checks. Run verify for the whole database.%n", verdict.covered());
+            for (Reconciliation.Difference difference : verdict.differences()) {
+                err().println("DIFFERENT " + difference);
+            }
+            return LoaderCommand.CHECK_FAILED;
         }
-        double seconds = Elapsed.secondsSince(started);
-        out().printf("Loaded %s in %.1f s.%n", figures, seconds);
-        return 0;
     }
 }

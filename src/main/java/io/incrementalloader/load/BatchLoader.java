@@ -76,7 +76,8 @@ public final class BatchLoader {
                     batch = new BatchFigures(1, row.getInt(LOAD_BATCHES.TAKEN.getName()),
                             row.getInt(LOAD_BATCHES.LOADED.getName()), row.getInt(LOAD_BATCHES.REJECTED.getName()),
                             row.getInt(LOAD_BATCHES.DUPLICATES.getName()), row.getInt(LOAD_BATCHES.PHONES.getName()),
-                            row.getInt(LOAD_BATCHES.ADDRESSES.getName()), row.getInt(LOAD_BATCHES.PRODUCTS.getName()));
+                            row.getInt(LOAD_BATCHES.ADDRESSES.getName()), row.getInt(LOAD_BATCHES.PRODUCTS.getName()),
+                            row.getLong(LOAD_BATCHES.BATCH_ID.getName()), row.getLong(LOAD_BATCHES.BATCH_ID.getName()));
                 } catch (SQLException e) {
                     if ("55P03".equals(e.getSQLState())) {
                         throw new UserError("The position (test_mv.load_metadata) stayed locked for " + LOCK_TIMEOUT

@@ -6,6 +6,7 @@ import io.incrementalloader.db.ConnectionSettings;
 import io.incrementalloader.db.Migrations;
 import io.incrementalloader.load.BatchFigures;
 import io.incrementalloader.load.BatchLoader;
+import io.incrementalloader.verify.RunCheck;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -59,9 +60,18 @@ public final class LoadRun implements Job {
                 }
                 BatchFigures figures = loader.drain(connection, stopping, total -> { });
                 double seconds = Elapsed.secondsSince(started);
-                log.info("run done: {} in {} s ({} documents/s){}", figures, String.format("%.2f", seconds),
-                        Math.round(figures.taken() / Math.max(seconds, 1e-9)),
-                        stopping.getAsBoolean() ? "; stopped early" : "");
+                String done = String.format("run done: %s in %.2f s (%d documents/s)", figures, seconds,
+                        Math.round(figures.taken() / Math.max(seconds, 1e-9)));
+                if (stopping.getAsBoolean()) {
+                    log.info("{}; stopped early, not checked", done);
+                    return RunOutcome.DONE;
+                }
+                RunCheck.Verdict verdict = RunCheck.of(connection, figures);
+                if (verdict == null || verdict.sound()) {
+                    log.info("{}{}", done, verdict == null ? "" : "; " + verdict);
+                } else {
+                    log.error("{}; {} (kept in test_mv.run_checks; run verify)", done, verdict);
+                }
                 // Closing the connection releases the advisory lock.
                 return RunOutcome.DONE;
             }

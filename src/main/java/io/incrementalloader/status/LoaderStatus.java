@@ -2,18 +2,23 @@ package io.incrementalloader.status;
 
 import static io.incrementalloader.generated.public_.Tables.FAKE_JSON_REQUEST;
 import static io.incrementalloader.generated.test_mv.Tables.BLOCKED_LOADERS;
+import static io.incrementalloader.generated.test_mv.Tables.CHANGED_DOCUMENTS;
 import static io.incrementalloader.generated.test_mv.Tables.CLIENTS;
 import static io.incrementalloader.generated.test_mv.Tables.LOAD_BATCHES;
 import static io.incrementalloader.generated.test_mv.Tables.LOAD_DUPLICATES;
 import static io.incrementalloader.generated.test_mv.Tables.LOAD_ERRORS;
 import static io.incrementalloader.generated.test_mv.Tables.LOAD_METADATA;
 import static io.incrementalloader.generated.test_mv.Tables.PENDING;
+import static io.incrementalloader.generated.test_mv.Tables.RUN_CHECKS;
+import static org.jooq.impl.DSL.countDistinct;
+import static org.jooq.impl.DSL.select;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.incrementalloader.Printable;
 import io.incrementalloader.db.Snapshot;
 import io.incrementalloader.generated.test_mv.Routines;
 import io.incrementalloader.generated.test_mv.tables.records.LoadMetadataRecord;
+import io.incrementalloader.generated.test_mv.tables.records.RunChecksRecord;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -24,7 +29,7 @@ import org.jooq.DSLContext;
 
 /** Where the loader stands, read in one go: the position, what is pending and how old, the totals, the last batches. */
 public record LoaderStatus(Position position, Pending pending, List<Blocked> blocked, Totals totals,
-                           List<Batch> lastBatches, List<Rejection> lastErrors) {
+                           Checks checks, List<Batch> lastBatches, List<Rejection> lastErrors) {
 
     public record Position(long lastRequestId, String lastXid, LocalDate lastDate, String lastHash, Long lastBatchId,
                            OffsetDateTime updatedAt) {
@@ -47,6 +52,26 @@ public record LoaderStatus(Position position, Pending pending, List<Blocked> blo
     }
 
     public record Totals(long landed, long loaded, long rejected, long duplicates) {
+    }
+
+    /**
+     * The checks after the runs (test_mv.run_checks): the last one, the last one that found differences (null when
+     * none ever did), and how many documents were changed by hand since, which the next check takes in.
+     */
+    public record Checks(Check last, Check lastUnsound, long changedDocuments) {
+    }
+
+    public record Check(long checkId, OffsetDateTime checkedAt, Long firstBatchId, Long lastBatchId,
+                        int changedDocuments, String verdict) {
+        boolean sound() {
+            return "sound".equals(verdict);
+        }
+
+        String covered() {
+            String batches = firstBatchId == null ? "" : "batches " + firstBatchId + "-" + lastBatchId;
+            String changed = changedDocuments == 0 ? "" : changedDocuments + " document(s) changed by hand";
+            return batches.isEmpty() || changed.isEmpty() ? batches + changed : batches + " and " + changed;
+        }
     }
 
     public record Batch(long batchId, OffsetDateTime startedAt, long millis, int taken, int loaded, int rejected,
@@ -81,6 +106,12 @@ public record LoaderStatus(Position position, Pending pending, List<Blocked> blo
                 sql.fetchCount(FAKE_JSON_REQUEST),
                 sql.fetchCount(CLIENTS), sql.fetchCount(LOAD_ERRORS), sql.fetchCount(LOAD_DUPLICATES));
 
+        Checks checks = new Checks(
+                sql.selectFrom(RUN_CHECKS).orderBy(RUN_CHECKS.CHECK_ID.desc()).limit(1).fetchOne(LoaderStatus::check),
+                sql.selectFrom(RUN_CHECKS).where(RUN_CHECKS.VERDICT.ne("sound")).orderBy(RUN_CHECKS.CHECK_ID.desc())
+                        .limit(1).fetchOne(LoaderStatus::check),
+                sql.fetchValue(select(countDistinct(CHANGED_DOCUMENTS.CLIENT_ID)).from(CHANGED_DOCUMENTS)));
+
         List<Batch> batches = sql.selectFrom(LOAD_BATCHES).orderBy(LOAD_BATCHES.BATCH_ID.desc()).limit(10)
                 .fetch(b -> new Batch(b.getBatchId(), b.getStartedAt(),
                         Duration.between(b.getStartedAt(), b.getFinishedAt()).toMillis(), b.getTaken(), b.getLoaded(),
@@ -90,7 +121,12 @@ public record LoaderStatus(Position position, Pending pending, List<Blocked> blo
                 .fetch(e -> new Rejection(e.value1(), e.value2(), e.value3()));
         List<Blocked> blocked = sql.selectFrom(BLOCKED_LOADERS.call())
                 .fetch(b -> new Blocked(b.getPid(), b.getApplication(), b.getWaitingFor()));
-        return new LoaderStatus(position, pending, blocked, totals, batches, errors);
+        return new LoaderStatus(position, pending, blocked, totals, checks, batches, errors);
+    }
+
+    private static Check check(RunChecksRecord c) {
+        return new Check(c.getCheckId(), c.getCheckedAt(), c.getFirstBatchId(), c.getLastBatchId(),
+                c.getChangedDocuments(), c.getVerdict());
     }
 
     /** The report a person reads at a glance. */
@@ -113,6 +149,20 @@ public record LoaderStatus(Position position, Pending pending, List<Blocked> blo
         }
         out.append(String.format("Landed     %,d: loaded %,d, rejected %,d, duplicates %,d%n", totals.landed(),
                 totals.loaded(), totals.rejected(), totals.duplicates()));
+        if (checks.last() != null) {
+            Check last = checks.last();
+            out.append(String.format("Checked    %s %s: %s%n", last.covered(), ago(last.checkedAt()),
+                    last.sound() ? "sound" : "DIFFERENT " + Printable.of(last.verdict())));
+            Check unsound = checks.lastUnsound();
+            if (unsound != null && unsound.checkId() != last.checkId()) {
+                out.append(String.format("Different  the check of %s %s found: %s (run verify)%n", unsound.covered(),
+                        ago(unsound.checkedAt()), Printable.of(unsound.verdict())));
+            }
+        }
+        if (checks.changedDocuments() > 0) {
+            out.append(String.format("Changed    %,d document(s) changed by hand since the last check (the next run"
+                    + " checks them)%n", checks.changedDocuments()));
+        }
         if (!lastBatches.isEmpty()) {
             out.append("Last batches\n");
             out.append(String.format("  %8s  %-25s %8s %6s %6s %8s %10s  %s%n",

@@ -30,30 +30,36 @@ class RolesAndPrivilegesTest {
     private static final String PRODUCER = "il_test_producer";
     private static final String LOADER = "il_test_loader";
     private static final String READER = "il_test_reader";
+    private static final String CALLER = "il_test_caller";
     private static final String NOBODY = "il_test_nobody";
 
     @BeforeAll
     static void createTheReadmesRoles() {
         dropRoles();
         db.execute("create role " + PRODUCER + " login; create role " + LOADER + " login; create role " + READER + " login;"
-                + " create role " + NOBODY + " login");
+                + " create role " + CALLER + " login; create role " + NOBODY + " login");
         // Producer: INSERT on the whole landing table, more than the README asks for (INSERT (stage)).
         db.execute("grant insert on public.fake_json_request to " + PRODUCER);
-        // Loader: what the README grants.
-        db.execute("grant usage on schema test_mv to " + LOADER + ";"
-                + " grant execute on routine public.load_batch(integer), public.load_pending(integer),"
-                + " test_mv.load_next_batch(integer) to " + LOADER + ";"
-                + " grant select on public.flyway_schema_history to " + LOADER);
         // Reader: what the README grants for status and verify.
         db.execute("grant usage on schema test_mv to " + READER + ";"
                 + " grant select on all tables in schema test_mv to " + READER + ";"
                 + " grant select on public.fake_json_request, public.stage_json_with_date to " + READER + ";"
                 + " grant select on public.flyway_schema_history to " + READER);
+        // Loader: what the README grants (the service reads as a reader does, to check each run).
+        db.execute("grant usage on schema test_mv to " + LOADER + ";"
+                + " grant execute on routine public.load_batch(integer), public.load_pending(integer),"
+                + " test_mv.load_next_batch(integer),"
+                + " test_mv.record_run_check(bigint, bigint, bigint, integer, numeric, text) to " + LOADER + ";"
+                + " grant " + READER + " to " + LOADER);
+        // A DBA who only calls load_batch: the README's EXECUTE line alone.
+        db.execute("grant usage on schema test_mv to " + CALLER + ";"
+                + " grant execute on routine public.load_batch(integer), public.load_pending(integer),"
+                + " test_mv.load_next_batch(integer) to " + CALLER);
     }
 
     @AfterAll
     static void dropRoles() {
-        for (String role : List.of(PRODUCER, LOADER, READER, NOBODY)) {
+        for (String role : List.of(PRODUCER, LOADER, READER, CALLER, NOBODY)) {
             db.execute("do $$ begin if exists (select 1 from pg_roles where rolname = '" + role + "') then"
                     + " execute 'drop owned by " + role + "'; execute 'drop role " + role + "'; end if; end $$");
         }
@@ -88,14 +94,17 @@ class RolesAndPrivilegesTest {
     }
 
     @Test
-    void the_loader_role_loads_with_execute_alone_and_the_reader_reads_status_and_verifies() throws SQLException {
+    void a_dba_loads_with_execute_alone_and_the_reader_reads_status_and_verifies() throws SQLException {
         db.landNumbered(5);
-        try (Connection loader = as(LOADER); Statement s = loader.createStatement()) {
+        try (Connection caller = as(CALLER); Statement s = caller.createStatement()) {
             s.execute("call load_batch(2)");
             s.execute("call load_pending(100)");
             SQLException noTables = assertThrows(SQLException.class,
                     () -> s.executeQuery("select count(*) from test_mv.clients"));
-            assertEquals("42501", noTables.getSQLState(), "the loader role reads no table directly");
+            assertEquals("42501", noTables.getSQLState(), "a caller of load_batch reads no table directly");
+            SQLException noVerdicts = assertThrows(SQLException.class, () -> s.execute(
+                    "select test_mv.record_run_check(1, 1, 0, 0, 0, 'sound')"));
+            assertEquals("42501", noVerdicts.getSQLState(), "only the service's role records verdicts");
         }
         assertEquals(5L, db.count("select count(*) from test_mv.clients"));
         try (Connection reader = as(READER)) {
@@ -117,7 +126,9 @@ class RolesAndPrivilegesTest {
         db.landNumbered(5);
         Cli.Result loaded = runAs(LOADER, "load");
         assertEquals(0, loaded.exitCode(), loaded::toString);
+        assertTrue(loaded.out().contains("Checked"), loaded::toString);
         assertEquals(5L, db.count("select count(*) from test_mv.clients"));
+        assertEquals(1L, db.count("select count(*) from test_mv.run_checks where verdict = 'sound'"));
         for (String command : List.of("status", "verify")) {
             Cli.Result read = runAs(READER, command);
             assertEquals(0, read.exitCode(), read::toString);

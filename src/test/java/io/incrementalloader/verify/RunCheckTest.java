@@ -1,0 +1,114 @@
+package io.incrementalloader.verify;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.incrementalloader.testing.Cli;
+import io.incrementalloader.testing.TestDatabase;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * After every run, load checks the documents the run took and the rows it wrote, and the documents changed by hand
+ * since the last check; the verdict is in its output, in test_mv.run_checks and in status, and a difference makes
+ * load exit 1.
+ */
+class RunCheckTest {
+    @RegisterExtension
+    static final TestDatabase db = new TestDatabase();
+
+    private static final String FULL = "{\"application_id\": 1, \"phones\": [{\"home\": \"01\"}, {\"work\": \"02\"}],"
+            + " \"addresses\": [{\"type\": \"work\", \"date\": \"01-02-2003\", \"address\": {\"flat\": 4}}],"
+            + " \"products\": {\"product_cnt\": {\"pen\": 2}, \"product_cost\": {\"pen\": 3}, \"total_sum\": 6}}";
+
+    private static Cli.Result load() {
+        return Cli.run("load", "--batch-size", "3", "--url", db.settings().url());
+    }
+
+    private static Cli.Result status() {
+        return Cli.run("status", "--url", db.settings().url());
+    }
+
+    private static void landMixed() {
+        db.land(FULL, "{\"application_id\": 2, \"phones\": [{\"home\": \"03\"}]}",
+                "{\"application_id\": 2, \"phones\": [{\"home\": \"03\"}]}", "{\"application_id\": \"bad\"}",
+                "{\"application_id\": 14.0, \"addresses\": [{\"address\": {\"flat\": 2.00}}]}");
+        db.landNumbered(100, 20);
+    }
+
+    @Test
+    void every_run_of_load_is_checked_and_its_verdict_kept_in_the_run_history() {
+        landMixed();
+        Cli.Result result = load();
+        assertEquals(0, result.exitCode(), result::toString);
+        assertTrue(result.out().contains("Checked: the rows are what the documents map to"), result::toString);
+        List<List<Object>> check = db.query("select first_batch_id, last_batch_id, verdict from test_mv.run_checks");
+        assertEquals(List.of(List.of(db.count("select min(batch_id) from test_mv.load_batches"),
+                db.count("select max(batch_id) from test_mv.load_batches"), "sound")), check);
+        assertTrue(status().out().contains("Checked    batches "), status()::toString);
+    }
+
+    @Test
+    void a_row_broken_while_its_run_loads_is_reported_by_that_run_with_exit_1() {
+        db.land(FULL);
+        db.loadAll(10);
+        // Something the loader does not know of alters what it writes: a trigger a DBA added.
+        db.execute("create function public.il_test_break() returns trigger language plpgsql as"
+                + " $$ begin new.flat := new.flat + 1; return new; end $$;"
+                + " create trigger il_test_break before insert on test_mv.addresses for each row"
+                + " execute function public.il_test_break()");
+        try {
+            landMixed();
+            Cli.Result result = load();
+            assertEquals(1, result.exitCode(), result::toString);
+            assertTrue(result.err().contains("DIFFERENT addresses: 1 expected row(s) missing, 1 unexpected"),
+                    result::toString);
+            assertEquals(1L, db.count("select count(*) from test_mv.run_checks where verdict like 'addresses:%'"));
+        } finally {
+            db.execute("drop trigger il_test_break on test_mv.addresses; drop function public.il_test_break()");
+        }
+    }
+
+    @Test
+    void a_row_broken_after_its_run_is_reported_by_the_next_load_with_exit_1_and_shown_by_status() {
+        landMixed();
+        assertEquals(0, load().exitCode());
+        db.execute("update test_mv.phones set number = 'broken' where number = '02'");
+
+        Cli.Result next = load(); // nothing new is pending: it checks what was changed
+        assertEquals(1, next.exitCode(), next::toString);
+        assertTrue(next.err().contains("(1 document(s) changed by hand)"), next::toString);
+        assertTrue(next.err().contains("DIFFERENT phones: 1 expected row(s) missing, 1 unexpected row(s);"
+                + " first: missing (1, 2, work, 02); unexpected (1, 2, work, broken)"), next::toString);
+        assertTrue(status().out().contains("Checked    1 document(s) changed by hand"), status()::toString);
+
+        // The change is checked once; the difference stays in the history and in status.
+        landMixed();
+        Cli.Result after = load();
+        assertEquals(0, after.exitCode(), after::toString);
+        Cli.Result status = status();
+        assertTrue(status.out().contains("Different  the check of 1 document(s) changed by hand"), status::toString);
+    }
+
+    @Test
+    void a_document_deleted_by_hand_loses_its_outcome_and_the_next_load_says_so() {
+        landMixed();
+        assertEquals(0, load().exitCode());
+        db.execute("delete from test_mv.phones where client_id = 2; delete from test_mv.clients where client_id = 2");
+        Cli.Result next = load();
+        assertEquals(1, next.exitCode(), next::toString);
+        assertTrue(next.err().contains("document 2 has 0 outcomes instead of one"), next::toString);
+    }
+
+    @Test
+    void a_truncated_table_is_reported_by_the_next_load() {
+        landMixed();
+        assertEquals(0, load().exitCode());
+        db.execute("truncate test_mv.products");
+        Cli.Result next = load();
+        assertEquals(1, next.exitCode(), next::toString);
+        assertTrue(next.err().contains("DIFFERENT products: 0 expected row(s) missing, 0 unexpected row(s); first:"
+                + " emptied by TRUNCATE at "), next::toString);
+    }
+}
