@@ -30,10 +30,15 @@ class RoutineChecksTest {
                 List.of("test_mv.document_limit_problem(jsonb)"), List.of("test_mv.document_problem(jsonb)"),
                 List.of("test_mv.first_address_date(jsonb)"),
                 List.of("test_mv.load_horizon()"), List.of("test_mv.load_next_batch(integer)"),
+                List.of("test_mv.note_changed_documents()"),
                 List.of("test_mv.reject_next_document(test_mv.load_metadata,xid8,bigint,text)")), routines);
         for (List<Object> routine : routines) {
+            // A trigger function is checked against a table it serves, with its transition tables.
+            String trigger = routine.get(0).equals("test_mv.note_changed_documents()")
+                    ? ", relid => 'test_mv.phones', oldtable => 'old_rows', newtable => 'new_rows'" : "";
             List<List<Object>> findings = db.query("select level, message, statement, query from plpgsql_check_function_tb('"
-                    + routine.get(0) + "', fatal_errors => false, extra_warnings => true, performance_warnings => true)");
+                    + routine.get(0) + "'" + trigger
+                    + ", fatal_errors => false, extra_warnings => true, performance_warnings => true)");
             assertEquals(List.of(), findings, routine.get(0) + " has plpgsql_check findings");
         }
     }
