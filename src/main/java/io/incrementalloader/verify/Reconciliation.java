@@ -256,14 +256,20 @@ public final class Reconciliation {
 
     /**
      * One row an index of the loaded documents' array {@code key} ({@code id}, {@code elements}, {@code i}, from 0);
-     * none for a document without the array.
+     * none for a document without the array. The array is taken out of the document a level below the
+     * generate_series: beside a set-returning function, every other expression is evaluated again for each of its
+     * rows, and a document of n elements would be read n times.
      */
     private static Table<?> elements(Table<?> loaded, String key) {
         Field<JSONB> array = field("{0} -> {1}", JSONB.class, stage(loaded), inline(key));
-        return select(id(loaded).as("id"), array.as("elements"),
-                field("generate_series(0, jsonb_array_length({0}) - 1)", Integer.class, array).as("i"))
+        Table<?> arrays = select(id(loaded).as("id"), array.as("elements"))
                 .from(loaded)
                 .where(field("jsonb_typeof({0})", String.class, array).eq("array"))
+                .offset(0).asTable("arrays");
+        Field<JSONB> elements = arrays.field("elements", JSONB.class);
+        return select(arrays.field("id"), elements,
+                field("generate_series(0, jsonb_array_length({0}) - 1)", Integer.class, elements).as("i"))
+                .from(arrays)
                 .offset(0).asTable("indexed");
     }
 
