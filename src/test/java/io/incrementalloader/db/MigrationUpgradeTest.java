@@ -1,7 +1,9 @@
 package io.incrementalloader.db;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.incrementalloader.testing.Cli;
 import io.incrementalloader.testing.PostgresServer;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -103,6 +105,47 @@ class MigrationUpgradeTest {
                         + " (select count(address_id) from test_mv.addresses where client_id = 1),"
                         + " (select count(product_id) from test_mv.products where client_id = 1))"));
             }
+        } finally {
+            PostgresServer.get().dropDatabase(settings);
+        }
+    }
+
+    /**
+     * Batches loaded before V007 recorded no positions: the first run after the upgrade checks its own batches, and
+     * verify still covers the old ones.
+     */
+    @Test
+    void a_database_loaded_under_v006_checks_the_runs_after_its_upgrade() throws Exception {
+        ConnectionSettings settings = PostgresServer.get().createDatabase("MigrationUpgradeTestV007");
+        try {
+            Flyway.configure().dataSource(settings.url(), settings.user(), settings.password())
+                    .locations("classpath:db/migration").target("6").load().migrate();
+            try (Connection c = settings.open(); Statement s = c.createStatement()) {
+                // What the loader of V006's days left for one loaded document, and its batch.
+                s.execute("insert into fake_json_request (stage) values ('{\"application_id\": 7, \"phones\":"
+                        + " [{\"mobile\": \"1\"}]}')");
+                s.execute("insert into test_mv.clients (client_id, application_id, document_key, batch_id)"
+                        + " select id, 7, jsonb_hash_extended(stage, 0), 1 from fake_json_request");
+                s.execute("insert into test_mv.phones (client_id, position, type, number) values (1, 1, 'mobile', '1')");
+                s.execute("insert into test_mv.load_batches (batch_id, started_at, finished_at, batch_size, taken,"
+                        + " loaded, rejected, duplicates, phones, addresses, products, first_request_id, last_request_id,"
+                        + " caller) values (1, now(), now(), 100, 1, 1, 0, 0, 1, 0, 0, 1, 1, 'v006')");
+                s.execute("select setval('test_mv.load_batch_id_seq', 1)");
+                s.execute("update test_mv.load_metadata set last_xid = (select max(landed_xid) from fake_json_request),"
+                        + " last_request_id = 1, last_batch_id = 1");
+            }
+
+            Migrations.apply(settings);
+
+            try (Connection c = settings.open(); Statement s = c.createStatement()) {
+                s.execute("insert into fake_json_request (stage) values ('{\"application_id\": 8, \"phones\":"
+                        + " [{\"work\": \"3\"}]}')");
+            }
+            Cli.Result load = Cli.run("load", "--url", settings.url());
+            assertEquals(0, load.exitCode(), load::toString);
+            assertTrue(load.out().contains("(batches 2-2, "), load::toString);
+            Cli.Result verify = Cli.run("verify", "--url", settings.url());
+            assertEquals(0, verify.exitCode(), verify::toString);
         } finally {
             PostgresServer.get().dropDatabase(settings);
         }
