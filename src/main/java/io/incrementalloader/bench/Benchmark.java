@@ -6,7 +6,11 @@ import io.incrementalloader.db.Migrations;
 import io.incrementalloader.db.ScratchDatabase;
 import io.incrementalloader.generate.DocumentGenerator;
 import io.incrementalloader.load.DocumentImporter;
+import io.incrementalloader.load.BatchFigures;
+import io.incrementalloader.load.BatchLoader;
 import io.incrementalloader.verify.Reconciliation;
+import io.incrementalloader.verify.RunCheck;
+import io.incrementalloader.verify.RunChecker;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintWriter;
@@ -89,8 +93,10 @@ public final class Benchmark {
         scenarios.put("floor", () -> floor(copyText));
         for (int batchSize : batchSizes) {
             scenarios.put("load_batch(" + batchSize + ")", () -> loader(copyText, batchSize, false));
-            // In the database the load just left: what load and serve add to a run of that batch size.
+            // In the database the load just left: all the work of the check after a run of that batch size.
             scenarios.put(RUN_CHECK + batchSize + ")", this::runCheck);
+            // What load and serve do: the same load from Java, its check in chunks while it loads.
+            scenarios.put(SERVICE_RUN + batchSize + ")", () -> serviceRun(copyText, batchSize));
         }
         int smallest = batchSizes.stream().min(Integer::compare).orElseThrow();
         scenarios.put("load_batch(" + smallest + ") async", () -> loader(copyText, smallest, true));
@@ -183,6 +189,22 @@ public final class Benchmark {
     }
 
     private static final String RUN_CHECK = "run check (batch ";
+    private static final String SERVICE_RUN = "load + check (batch ";
+
+    /** A run of load: COPY, then BatchLoader's calls with the RunChecker, until its verdict is recorded. */
+    private double serviceRun(byte[] copyText, int batchSize) throws Exception {
+        ConnectionSettings settings = freshDatabase();
+        try (Connection c = settings.open(); RunChecker checker = new RunChecker(settings)) {
+            return timed(c, () -> {
+                copy(c, "copy public.fake_json_request (stage) from stdin", copyText);
+                BatchFigures run = new BatchLoader(batchSize).drain(c, () -> false, checker::afterBatch);
+                RunCheck.Verdict verdict = checker.finish(c, run);
+                if (!verdict.sound()) {
+                    throw new IllegalStateException("the benchmark's load is not sound: " + verdict);
+                }
+            });
+        }
+    }
 
     /** The check after a run (verify.RunCheck), over every batch of the load before it. */
     private double runCheck() throws Exception {
@@ -249,8 +271,9 @@ public final class Benchmark {
                 "of floor", "its range");
         for (Figure f : figures.values()) {
             double median = f.median();
-            if (f.name().startsWith(RUN_CHECK)) {
-                Figure load = figures.get("load_batch(" + f.name().substring(RUN_CHECK.length()));
+            if (f.name().startsWith(RUN_CHECK) || f.name().startsWith(SERVICE_RUN)) {
+                String prefix = f.name().startsWith(RUN_CHECK) ? RUN_CHECK : SERVICE_RUN;
+                Figure load = figures.get("load_batch(" + f.name().substring(prefix.length()));
                 Figure share = load.shareOf(f); // the check's time over the load's, round by round
                 out.printf("%-22s %10.2f %10.2f %12s %12s %10s %12s%n", f.name(), median, f.spread(), "-", "-",
                         String.format("%.2f", share.median()) + "*", String.format("%.2f-%.2f", share.min(), share.max()));
@@ -267,7 +290,8 @@ public final class Benchmark {
         out.printf("%nrows: %,d (clients, phones, addresses, products). \"of floor\" = the floor's time / its time in the"
                 + " same round, the median over the rounds, and its range (1 = as fast as PostgreSQL can take the"
                 + " documents in and write the rows). Loader, peer and naive figures include the COPY into"
-                + " fake_json_request. * For a run check: its time / the time of the load it checks, same round.%n",
+                + " fake_json_request. * Its time / the time of load_batch(N) in the same round: for a run check, the"
+                + " check alone, after the load; for load + check, the whole run of the service.%n",
                 rows);
     }
 

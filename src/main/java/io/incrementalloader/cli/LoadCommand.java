@@ -6,6 +6,7 @@ import io.incrementalloader.load.BatchFigures;
 import io.incrementalloader.load.BatchLoader;
 import io.incrementalloader.verify.Reconciliation;
 import io.incrementalloader.verify.RunCheck;
+import io.incrementalloader.verify.RunChecker;
 import java.sql.Connection;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -27,20 +28,23 @@ final class LoadCommand extends DatabaseCommand {
     @Override
     int run(ConnectionSettings settings) throws Exception {
         long started = System.nanoTime();
-        try (Connection connection = settings.open()) {
+        try (Connection connection = settings.open(); RunChecker checker = new RunChecker(settings)) {
             BatchFigures figures;
             try (Progress progress = new Progress("loading")) {
-                figures = new BatchLoader(batchSize, asyncCommit).drain(connection, () -> false,
-                        total -> progress.show(total.taken()));
+                figures = new BatchLoader(batchSize, asyncCommit).drain(connection, () -> false, total -> {
+                    progress.show(total.taken());
+                    checker.afterBatch(total);
+                });
             }
             out().printf("Loaded %s in %.1f s.%n", figures, Elapsed.secondsSince(started));
-            RunCheck.Verdict verdict = RunCheck.of(connection, figures);
+            RunCheck.Verdict verdict = checker.finish(connection, figures);
             if (verdict == null) {
                 return 0;
             }
             if (verdict.sound()) {
                 out().printf("Checked: the rows are what the documents map to, and each document has one outcome"
-                        + " (%s, %.2f s).%n", verdict.covered(), verdict.seconds());
+                        + " (%s, %.2f s, %.2f s of it after the load).%n", verdict.covered(), verdict.seconds(),
+                        verdict.afterLoadSeconds());
                 return 0;
             }
             err().printf("error: rows differ from what their documents map to (%s). The batches are committed;"

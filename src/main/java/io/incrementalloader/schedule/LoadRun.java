@@ -7,6 +7,7 @@ import io.incrementalloader.db.Migrations;
 import io.incrementalloader.load.BatchFigures;
 import io.incrementalloader.load.BatchLoader;
 import io.incrementalloader.verify.RunCheck;
+import io.incrementalloader.verify.RunChecker;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -52,13 +53,13 @@ public final class LoadRun implements Job {
                 Migrations.apply(settings);
                 migrated = true;
             }
-            try (Connection connection = settings.open()) {
+            try (Connection connection = settings.open(); RunChecker checker = new RunChecker(settings)) {
                 active = connection;
                 if (!tryLock(connection)) {
                     log.info("run skipped: another instance is loading");
                     return RunOutcome.SKIPPED;
                 }
-                BatchFigures figures = loader.drain(connection, stopping, total -> { });
+                BatchFigures figures = loader.drain(connection, stopping, checker::afterBatch);
                 double seconds = Elapsed.secondsSince(started);
                 String done = String.format("run done: %s in %.2f s (%d documents/s)", figures, seconds,
                         Math.round(figures.taken() / Math.max(seconds, 1e-9)));
@@ -66,7 +67,7 @@ public final class LoadRun implements Job {
                     log.info("{}; stopped early, not checked", done);
                     return RunOutcome.DONE;
                 }
-                RunCheck.Verdict verdict = RunCheck.of(connection, figures);
+                RunCheck.Verdict verdict = checker.finish(connection, figures);
                 if (verdict == null || verdict.sound()) {
                     log.info("{}{}", done, verdict == null ? "" : "; " + verdict);
                 } else {

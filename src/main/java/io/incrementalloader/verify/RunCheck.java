@@ -1,11 +1,9 @@
 package io.incrementalloader.verify;
 
-import io.incrementalloader.Elapsed;
 import io.incrementalloader.generated.test_mv.Routines;
 import io.incrementalloader.load.BatchFigures;
 import java.math.BigDecimal;
 import java.sql.Connection;
-import java.sql.SQLException;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.jooq.SQLDialect;
@@ -14,12 +12,16 @@ import org.jooq.impl.DSL;
 /**
  * The check after every run of {@code load} and {@code serve}: the documents the run's batches took and the rows
  * they wrote, and the documents changed by hand since the last check, are reconciled
- * ({@link Reconciliation#checkRun}); the verdict is kept in test_mv.run_checks, where {@code status} shows it.
+ * ({@link Reconciliation#checkRun}, in chunks while the run loads: {@link RunChecker}); the verdict is kept in
+ * test_mv.run_checks, where {@code status} shows it.
  */
 public final class RunCheck {
-    /** What a check covered and found, and what it took. */
+    /**
+     * What a check covered and found; the seconds it took in all, and those of them the run waited for after its
+     * load (the rest ran while it loaded, {@link RunChecker}).
+     */
     public record Verdict(long firstBatchId, long lastBatchId, int changedDocuments,
-                          List<Reconciliation.Difference> differences, double seconds) {
+                          List<Reconciliation.Difference> differences, double seconds, double afterLoadSeconds) {
         public boolean sound() {
             return differences.isEmpty();
         }
@@ -38,27 +40,22 @@ public final class RunCheck {
 
         @Override
         public String toString() {
-            return String.format("checked %s in %.2f s: %s", covered(), seconds, text());
+            return String.format("checked %s in %.2f s (%.2f s after the load): %s", covered(), seconds,
+                    afterLoadSeconds, text());
         }
     }
 
     private RunCheck() {
     }
 
-    /** Checks what a run did and records the verdict; null when there was nothing to check. */
-    public static Verdict of(Connection connection, BatchFigures run) throws SQLException {
-        long started = System.nanoTime();
-        Reconciliation.RunFindings findings =
-                Reconciliation.checkRun(connection, run.firstBatchId(), run.lastBatchId());
-        if (run.batches() == 0 && findings.lastChangeId() == 0) {
-            return null;
-        }
+    /** Records a run's verdict in test_mv.run_checks, and forgets the changed documents it took in. */
+    static Verdict record(Connection connection, BatchFigures run, Reconciliation.RunFindings findings,
+                          List<Reconciliation.Difference> differences, double seconds, double afterLoadSeconds) {
         Verdict verdict = new Verdict(run.firstBatchId(), run.lastBatchId(), findings.changedDocuments(),
-                findings.differences(), Elapsed.secondsSince(started));
+                List.copyOf(differences), seconds, afterLoadSeconds);
         Routines.recordRunCheck(DSL.using(connection, SQLDialect.POSTGRES).configuration(),
                 run.batches() == 0 ? null : run.firstBatchId(), run.batches() == 0 ? null : run.lastBatchId(),
-                findings.lastChangeId(), findings.changedDocuments(), BigDecimal.valueOf(verdict.seconds()),
-                verdict.text());
+                findings.lastChangeId(), findings.changedDocuments(), BigDecimal.valueOf(seconds), verdict.text());
         return verdict;
     }
 }

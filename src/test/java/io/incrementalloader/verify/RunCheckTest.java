@@ -3,8 +3,11 @@ package io.incrementalloader.verify;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.incrementalloader.load.BatchFigures;
+import io.incrementalloader.load.BatchLoader;
 import io.incrementalloader.testing.Cli;
 import io.incrementalloader.testing.TestDatabase;
+import java.sql.Connection;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -68,6 +71,31 @@ class RunCheckTest {
         } finally {
             db.execute("drop trigger il_test_break on test_mv.addresses; drop function public.il_test_break()");
         }
+    }
+
+    @Test
+    void a_long_run_is_checked_in_chunks_while_it_loads_and_a_difference_in_any_chunk_is_reported() throws Exception {
+        db.landNumbered(0, 40);
+        db.land(FULL); // the 41st document, the only one with an address: in batch 11, a chunk checked in the background
+        db.landNumbered(100, 40);
+        // A trigger damages that address as it is written.
+        db.execute("create function public.il_test_break() returns trigger language plpgsql as"
+                + " $$ begin new.flat := new.flat + 1; return new; end $$;"
+                + " create trigger il_test_break before insert on test_mv.addresses for each row"
+                + " execute function public.il_test_break()");
+        try (Connection connection = db.connect(); RunChecker checker = new RunChecker(db.settings(), 10)) {
+            BatchFigures run = new BatchLoader(4).drain(connection, () -> false, checker::afterBatch);
+            RunCheck.Verdict verdict = checker.finish(connection, run);
+            assertEquals(21, run.batches());
+            assertEquals("batches 1-21", verdict.covered());
+            assertEquals(List.of("addresses"), verdict.differences().stream().map(Reconciliation.Difference::table)
+                    .toList(), verdict::toString);
+            assertTrue(verdict.afterLoadSeconds() <= verdict.seconds(), verdict::toString);
+        } finally {
+            db.execute("drop trigger il_test_break on test_mv.addresses; drop function public.il_test_break()");
+        }
+        assertEquals(List.of(List.of(1L, 21L)), db.query("select first_batch_id, last_batch_id from test_mv.run_checks"
+                + " where verdict like 'addresses:%'"));
     }
 
     @Test
