@@ -8,7 +8,8 @@
 -- Unknown means ours: a transaction that ended between the snapshot and the look at pg_stat_activity, a prepared
 -- transaction (it has no session), or one whose backend_xid this role may not see keeps the horizon below it, so
 -- the rows behind it wait for the next batch rather than risk being passed.
--- PL/pgSQL rather than SQL: a SQL function's query would be planned again at every call (0.5 ms a batch).
+-- PL/pgSQL rather than SQL: a SQL function's query would be planned again at every call (its price:
+-- docs/profiling.md, Figures behind the routines' comments).
 create or replace function test_mv.load_horizon()
     returns xid8
     language plpgsql

@@ -76,12 +76,12 @@ create or replace function test_mv.load_next_batch(p_batch_size integer)
     security definer
     set search_path = pg_catalog, pg_temp
     -- The set-returning functions' default estimate (100 rows each) inflates the plan's cost past jit_above_cost,
-    -- and compiling it would cost ~45 ms a batch, ten times the work of 100 documents.
+    -- and compiling it would cost many times the work of a batch of 100 documents.
     set jit = off
-    -- Planning the batch statement costs ~0.9 ms, a fifth of a 100-document batch (~5 ms); so it is planned once a
-    -- session (a generic plan), with its access paths pinned so that no parameter or statistic can turn it into a
-    -- scan of the landing table: the position's index to take the batch, the index on document_key to find
-    -- duplicates.
+    -- Planning the batch statement costs a sizeable share of a 100-document batch; so it is planned once a session
+    -- (a generic plan), with its access paths pinned so that no parameter or statistic can turn it into a scan of
+    -- the landing table: the position's index to take the batch, the index on document_key to find duplicates.
+    -- (The prices of both: docs/profiling.md, Figures behind the routines' comments.)
     set plan_cache_mode = force_generic_plan
     set enable_seqscan = off
     set enable_bitmapscan = off

@@ -113,7 +113,7 @@ public final class Benchmark {
             for (Map.Entry<String, Scenario> scenario : scenarios.entrySet()) {
                 double run = scenario.getValue().run();
                 seconds.computeIfAbsent(scenario.getKey(), name -> new ArrayList<>()).add(run);
-                out.printf("  %-22s run %d: %.2f s%n", scenario.getKey(), round, run);
+                out.printf("  %-26s run %d: %.2f s%n", scenario.getKey(), round, run);
             }
         }
         Map<String, Figure> figures = new LinkedHashMap<>();
@@ -267,7 +267,7 @@ public final class Benchmark {
         long rows = countRows();
         Figure floor = figures.get("floor");
         out.println();
-        out.printf("%-22s %10s %10s %12s %12s %10s %12s%n", "what", "median s", "spread s", "documents/s", "rows/s",
+        out.printf("%-26s %10s %10s %12s %12s %10s %12s%n", "what", "median s", "spread s", "documents/s", "rows/s",
                 "of floor", "its range");
         for (Figure f : figures.values()) {
             double median = f.median();
@@ -275,13 +275,13 @@ public final class Benchmark {
                 String prefix = f.name().startsWith(RUN_CHECK) ? RUN_CHECK : SERVICE_RUN;
                 Figure load = figures.get("load_batch(" + f.name().substring(prefix.length()));
                 Figure share = load.shareOf(f); // the check's time over the load's, round by round
-                out.printf("%-22s %10.2f %10.2f %12s %12s %10s %12s%n", f.name(), median, f.spread(), "-", "-",
+                out.printf("%-26s %10.2f %10.2f %12s %12s %10s %12s%n", f.name(), median, f.spread(), "-", "-",
                         String.format("%.2f", share.median()) + "*", String.format("%.2f-%.2f", share.min(), share.max()));
                 continue;
             }
             boolean copyOnly = f.name().contains("COPY") || f.name().equals("import");
             Figure share = f.shareOf(floor);
-            out.printf("%-22s %10.2f %10.2f %12s %12s %10s %12s%n", f.name(), median, f.spread(),
+            out.printf("%-26s %10.2f %10.2f %12s %12s %10s %12s%n", f.name(), median, f.spread(),
                     String.format("%,.0f", documents / median),
                     copyOnly ? "-" : String.format("%,.0f", rows / median),
                     copyOnly ? "-" : String.format("%.2f", share.median()),

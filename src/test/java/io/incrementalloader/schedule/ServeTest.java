@@ -51,7 +51,7 @@ class ServeTest {
         assertTrue(logs.contains("run done: "), logs);
         assertTrue(logs.contains("stopped"), logs);
         // Each run that finished checked its batches, said so in its log line and kept the verdict.
-        assertTrue(logs.matches("(?s).*run done: .*; checked batches \\d+-\\d+ in [0-9.]+ s: sound.*"), logs);
+        assertTrue(logs.matches("(?s).*run done: .*; checked batches \\d+-\\d+ in [0-9.]+ s \\([0-9.]+ s after the load\\): sound.*"), logs);
         assertTrue(db.count("select count(*) from test_mv.run_checks") > 0);
         assertEquals(0, db.count("select count(*) from test_mv.run_checks where verdict <> 'sound'"));
     }
