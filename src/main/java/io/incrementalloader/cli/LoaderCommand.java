@@ -1,5 +1,6 @@
 package io.incrementalloader.cli;
 
+import io.incrementalloader.LogFormat;
 import io.incrementalloader.Printable;
 import io.incrementalloader.UserError;
 import java.io.PrintWriter;
@@ -27,6 +28,10 @@ public final class LoaderCommand implements Runnable {
     @Option(names = "--verbose", scope = ScopeType.INHERIT, description = "Show stack traces of failures.")
     boolean verbose;
 
+    @Option(names = "--log-format", scope = ScopeType.INHERIT, paramLabel = "FORMAT", defaultValue = "text",
+            description = "Log lines as text (default) or json: one JSON object a line, the figures as fields.")
+    LogFormat logFormat;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -43,6 +48,11 @@ public final class LoaderCommand implements Runnable {
         CommandLine commandLine = new CommandLine(new LoaderCommand());
         commandLine.setOut(out);
         commandLine.setErr(err);
+        commandLine.setCaseInsensitiveEnumValuesAllowed(true);
+        commandLine.setExecutionStrategy(parsed -> {
+            logFormat(parsed).apply();
+            return new CommandLine.RunLast().execute(parsed);
+        });
         commandLine.setParameterExceptionHandler((e, parameters) -> {
             err.println("error: " + e.getMessage());
             err.println("Run 'incremental-loader " + commandPath(e.getCommandLine()) + "--help' for usage.");
@@ -80,6 +90,16 @@ public final class LoaderCommand implements Runnable {
             out.flush();
             err.flush();
         }
+    }
+
+    /** The --log-format given to the command or any of its subcommands; TEXT when none was. */
+    private static LogFormat logFormat(CommandLine.ParseResult parsed) {
+        for (CommandLine.ParseResult level = parsed; level != null; level = level.subcommand()) {
+            if (level.hasMatchedOption("--log-format")) {
+                return level.matchedOptionValue("--log-format", LogFormat.TEXT);
+            }
+        }
+        return LogFormat.TEXT;
     }
 
     /**

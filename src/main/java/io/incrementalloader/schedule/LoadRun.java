@@ -16,6 +16,7 @@ import java.util.function.BooleanSupplier;
 import org.postgresql.PGConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.spi.LoggingEventBuilder;
 
 /**
  * One scheduled run: drain what is pending, in transactions of batch-size documents, and log one line with the
@@ -64,14 +65,17 @@ public final class LoadRun implements Job {
                 String done = String.format("run done: %s in %.2f s (%d documents/s)", figures, seconds,
                         Math.round(figures.taken() / Math.max(seconds, 1e-9)));
                 if (stopping.getAsBoolean()) {
-                    log.info("{}; stopped early, not checked", done);
+                    withFigures(log.atInfo(), figures, seconds).log("{}; stopped early, not checked", done);
                     return RunOutcome.DONE;
                 }
                 RunCheck.Verdict verdict = checker.finish(connection, figures);
-                if (verdict == null || verdict.sound()) {
-                    log.info("{}{}", done, verdict == null ? "" : "; " + verdict);
+                if (verdict == null) {
+                    withFigures(log.atInfo(), figures, seconds).log(done);
+                } else if (verdict.sound()) {
+                    withVerdict(withFigures(log.atInfo(), figures, seconds), verdict).log("{}; {}", done, verdict);
                 } else {
-                    log.error("{}; {} (kept in test_mv.run_checks; run verify)", done, verdict);
+                    withVerdict(withFigures(log.atError(), figures, seconds), verdict)
+                            .log("{}; {} (kept in test_mv.run_checks; run verify)", done, verdict);
                 }
                 // Closing the connection releases the advisory lock.
                 return RunOutcome.DONE;
@@ -112,6 +116,21 @@ public final class LoadRun implements Job {
                 return row.getBoolean(1);
             }
         }
+    }
+
+    /** A run's figures as a log line's fields, for --log-format json. */
+    private static LoggingEventBuilder withFigures(LoggingEventBuilder line, BatchFigures figures, double seconds) {
+        return line.addKeyValue("documents", figures.taken()).addKeyValue("batches", figures.batches())
+                .addKeyValue("loaded", figures.loaded()).addKeyValue("rejected", figures.rejected())
+                .addKeyValue("duplicates", figures.duplicates()).addKeyValue("phones", figures.phones())
+                .addKeyValue("addresses", figures.addresses()).addKeyValue("products", figures.products())
+                .addKeyValue("seconds", seconds);
+    }
+
+    private static LoggingEventBuilder withVerdict(LoggingEventBuilder line, RunCheck.Verdict verdict) {
+        return line.addKeyValue("check", verdict.sound() ? "sound" : "different")
+                .addKeyValue("checkSeconds", verdict.seconds())
+                .addKeyValue("checkSecondsAfterLoad", verdict.afterLoadSeconds());
     }
 
     /** The SQLSTATE behind a failure, however jOOQ wrapped it; null when there is none. */

@@ -3,6 +3,8 @@ package io.incrementalloader.schedule;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.incrementalloader.Main;
 import io.incrementalloader.testing.TestDatabase;
 import java.nio.file.Files;
@@ -121,6 +123,33 @@ class ServeTest {
         String log = log(process);
         assertTrue(log.contains("is not a 5-field cron expression"), log);
         assertTrue(!log.contains("\tat "), log);
+    }
+
+    @Test
+    void with_log_format_json_every_line_is_a_json_object_and_a_run_carries_its_figures_as_fields() throws Exception {
+        db.landNumbered(250);
+        Process instance = serve("json", "--interval", "1s", "--log-format", "json");
+        waitUntil(() -> db.count("select count(*) from test_mv.run_checks") > 0, 60);
+        instance.destroy();
+        assertTrue(instance.waitFor(10, TimeUnit.SECONDS));
+        assertEquals(0, instance.exitValue(), () -> log(instance));
+
+        ObjectMapper json = new ObjectMapper();
+        List<JsonNode> lines = new ArrayList<>();
+        for (String line : log(instance).split("\n")) {
+            lines.add(json.readTree(line)); // throws on a line that is not one JSON object
+        }
+        JsonNode run = lines.stream().filter(l -> l.path("formattedMessage").asText().startsWith("run done: "))
+                .findFirst().orElseThrow(() -> new AssertionError(log(instance)));
+        assertEquals("INFO", run.path("level").asText());
+        assertEquals("io.incrementalloader.serve", run.path("loggerName").asText());
+        assertTrue(run.path("timestamp").isNumber(), run::toString);
+        Map<String, String> fields = new HashMap<>();
+        run.path("kvpList").forEach(pair -> pair.fields().forEachRemaining(f -> fields.put(f.getKey(), f.getValue().asText())));
+        assertEquals("250", fields.get("documents"), run::toString);
+        assertEquals("250", fields.get("loaded"), run::toString);
+        assertEquals("250", fields.get("phones"), run::toString);
+        assertEquals("sound", fields.get("check"), run::toString);
     }
 
     private Process serve(String name, String... options) throws Exception {
