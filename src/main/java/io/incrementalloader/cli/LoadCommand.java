@@ -4,10 +4,12 @@ import io.incrementalloader.Elapsed;
 import io.incrementalloader.db.ConnectionSettings;
 import io.incrementalloader.load.BatchFigures;
 import io.incrementalloader.load.BatchLoader;
+import io.incrementalloader.load.RunHealth;
 import io.incrementalloader.verify.Reconciliation;
 import io.incrementalloader.verify.RunCheck;
 import io.incrementalloader.verify.RunChecker;
 import java.sql.Connection;
+import java.sql.SQLException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -30,14 +32,21 @@ final class LoadCommand extends DatabaseCommand {
         long started = System.nanoTime();
         try (Connection connection = settings.open(); RunChecker checker = new RunChecker(settings)) {
             BatchFigures figures;
-            try (Progress progress = new Progress("loading")) {
-                figures = new BatchLoader(batchSize, asyncCommit).drain(connection, () -> false, total -> {
-                    progress.show(total.taken());
-                    checker.afterBatch(total);
-                });
+            RunCheck.Verdict verdict;
+            try {
+                try (Progress progress = new Progress("loading")) {
+                    figures = new BatchLoader(batchSize, asyncCommit).drain(connection, () -> false, total -> {
+                        progress.show(total.taken());
+                        checker.afterBatch(total);
+                    });
+                }
+                out().printf("Loaded %s in %.1f s.%n", figures, Elapsed.secondsSince(started));
+                verdict = checker.finish(connection, figures);
+                RunHealth.success(connection);
+            } catch (SQLException | RuntimeException e) {
+                RunHealth.failure(settings, e); // kept in test_mv.failed_runs; the error itself is reported as usual
+                throw e;
             }
-            out().printf("Loaded %s in %.1f s.%n", figures, Elapsed.secondsSince(started));
-            RunCheck.Verdict verdict = checker.finish(connection, figures);
             if (verdict == null) {
                 return 0;
             }

@@ -6,6 +6,7 @@ import io.incrementalloader.db.ConnectionSettings;
 import io.incrementalloader.db.Migrations;
 import io.incrementalloader.load.BatchFigures;
 import io.incrementalloader.load.BatchLoader;
+import io.incrementalloader.load.RunHealth;
 import io.incrementalloader.verify.RunCheck;
 import io.incrementalloader.verify.RunChecker;
 import java.sql.Connection;
@@ -69,6 +70,7 @@ public final class LoadRun implements Job {
                     return RunOutcome.DONE;
                 }
                 RunCheck.Verdict verdict = checker.finish(connection, figures);
+                RunHealth.success(connection);
                 if (verdict == null) {
                     withFigures(log.atInfo(), figures, seconds).log(done);
                 } else if (verdict.sound()) {
@@ -81,10 +83,13 @@ public final class LoadRun implements Job {
                 return RunOutcome.DONE;
             }
         } catch (RuntimeException | SQLException e) {
-            if (stopping.getAsBoolean() && "57014".equals(sqlState(e))) {
+            if (stopping.getAsBoolean() && "57014".equals(RunHealth.sqlState(e))) {
                 log.info("run stopped: the batch in progress was cancelled and rolled back");
             } else {
-                log.warn("run failed: {}", oneLine(e));
+                int failures = RunHealth.failure(settings, e);
+                log.atWarn().addKeyValue("consecutiveFailures", failures).addKeyValue("sqlstate", RunHealth.sqlState(e))
+                        .log("run failed: {}{}", RunHealth.message(e),
+                                failures == 0 ? "" : " (" + failures + " consecutive failed run(s))");
             }
             return RunOutcome.FAILED;
         } finally {
@@ -103,7 +108,7 @@ public final class LoadRun implements Job {
             try {
                 connection.unwrap(PGConnection.class).cancelQuery();
             } catch (SQLException e) {
-                log.warn("cannot cancel the batch in progress: {}", oneLine(e));
+                log.warn("cannot cancel the batch in progress: {}", RunHealth.message(e));
             }
         }
     }
@@ -133,17 +138,5 @@ public final class LoadRun implements Job {
                 .addKeyValue("checkSecondsAfterLoad", verdict.afterLoadSeconds());
     }
 
-    /** The SQLSTATE behind a failure, however jOOQ wrapped it; null when there is none. */
-    private static String sqlState(Throwable e) {
-        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
-            if (cause instanceof SQLException sql) {
-                return sql.getSQLState();
-            }
-        }
-        return null;
-    }
 
-    private static String oneLine(Throwable e) {
-        return Printable.firstLine(e.getMessage() == null ? e.toString() : e.getMessage());
-    }
 }

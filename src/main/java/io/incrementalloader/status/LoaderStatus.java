@@ -4,12 +4,14 @@ import static io.incrementalloader.generated.public_.Tables.FAKE_JSON_REQUEST;
 import static io.incrementalloader.generated.test_mv.Tables.BLOCKED_LOADERS;
 import static io.incrementalloader.generated.test_mv.Tables.CHANGED_DOCUMENTS;
 import static io.incrementalloader.generated.test_mv.Tables.CLIENTS;
+import static io.incrementalloader.generated.test_mv.Tables.FAILED_RUNS;
 import static io.incrementalloader.generated.test_mv.Tables.LOAD_BATCHES;
 import static io.incrementalloader.generated.test_mv.Tables.LOAD_DUPLICATES;
 import static io.incrementalloader.generated.test_mv.Tables.LOAD_ERRORS;
 import static io.incrementalloader.generated.test_mv.Tables.LOAD_METADATA;
 import static io.incrementalloader.generated.test_mv.Tables.PENDING;
 import static io.incrementalloader.generated.test_mv.Tables.RUN_CHECKS;
+import static io.incrementalloader.generated.test_mv.Tables.RUN_HEALTH;
 import static org.jooq.impl.DSL.countDistinct;
 import static org.jooq.impl.DSL.select;
 
@@ -19,6 +21,7 @@ import io.incrementalloader.db.Snapshot;
 import io.incrementalloader.generated.test_mv.Routines;
 import io.incrementalloader.generated.test_mv.tables.records.LoadMetadataRecord;
 import io.incrementalloader.generated.test_mv.tables.records.RunChecksRecord;
+import io.incrementalloader.generated.test_mv.tables.records.RunHealthRecord;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -29,7 +32,7 @@ import org.jooq.DSLContext;
 
 /** Where the loader stands, read in one go: the position, what is pending and how old, the totals, the last batches. */
 public record LoaderStatus(Position position, Pending pending, List<Blocked> blocked, Totals totals,
-                           Checks checks, List<Batch> lastBatches, List<Rejection> lastErrors) {
+                           Runs runs, Checks checks, List<Batch> lastBatches, List<Rejection> lastErrors) {
 
     public record Position(long lastRequestId, String lastXid, LocalDate lastDate, String lastHash, Long lastBatchId,
                            OffsetDateTime updatedAt) {
@@ -52,6 +55,16 @@ public record LoaderStatus(Position position, Pending pending, List<Blocked> blo
     }
 
     public record Totals(long landed, long loaded, long rejected, long duplicates) {
+    }
+
+    /**
+     * How the runs of load and serve go (test_mv.run_health): how many failed in a row (0 after a success), when one
+     * last succeeded, and the last failure (null when none was ever recorded).
+     */
+    public record Runs(int consecutiveFailures, OffsetDateTime lastSuccessAt, Failure lastFailure) {
+    }
+
+    public record Failure(OffsetDateTime failedAt, String caller, String sqlstate, String message) {
     }
 
     /**
@@ -106,6 +119,12 @@ public record LoaderStatus(Position position, Pending pending, List<Blocked> blo
                 sql.fetchCount(FAKE_JSON_REQUEST),
                 sql.fetchCount(CLIENTS), sql.fetchCount(LOAD_ERRORS), sql.fetchCount(LOAD_DUPLICATES));
 
+        RunHealthRecord health = sql.selectFrom(RUN_HEALTH).fetchSingle();
+        Failure lastFailure = health.getLastFailureId() == null ? null : sql.selectFrom(FAILED_RUNS)
+                .where(FAILED_RUNS.FAILURE_ID.eq(health.getLastFailureId()))
+                .fetchOne(f -> new Failure(f.getFailedAt(), f.getCaller(), f.getSqlstate(), f.getMessage()));
+        Runs runs = new Runs(health.getConsecutiveFailures(), health.getLastSuccessAt(), lastFailure);
+
         Checks checks = new Checks(
                 sql.selectFrom(RUN_CHECKS).orderBy(RUN_CHECKS.CHECK_ID.desc()).limit(1).fetchOne(LoaderStatus::check),
                 sql.selectFrom(RUN_CHECKS).where(RUN_CHECKS.VERDICT.ne("sound")).orderBy(RUN_CHECKS.CHECK_ID.desc())
@@ -121,7 +140,7 @@ public record LoaderStatus(Position position, Pending pending, List<Blocked> blo
                 .fetch(e -> new Rejection(e.value1(), e.value2(), e.value3()));
         List<Blocked> blocked = sql.selectFrom(BLOCKED_LOADERS.call())
                 .fetch(b -> new Blocked(b.getPid(), b.getApplication(), b.getWaitingFor()));
-        return new LoaderStatus(position, pending, blocked, totals, checks, batches, errors);
+        return new LoaderStatus(position, pending, blocked, totals, runs, checks, batches, errors);
     }
 
     private static Check check(RunChecksRecord c) {
@@ -149,6 +168,16 @@ public record LoaderStatus(Position position, Pending pending, List<Blocked> blo
         }
         out.append(String.format("Landed     %,d: loaded %,d, rejected %,d, duplicates %,d%n", totals.landed(),
                 totals.loaded(), totals.rejected(), totals.duplicates()));
+        if (runs.lastSuccessAt() != null || runs.lastFailure() != null) {
+            out.append(String.format("Runs       the last run of load or serve that succeeded: %s%n",
+                    ago(runs.lastSuccessAt())));
+        }
+        if (runs.consecutiveFailures() > 0 && runs.lastFailure() != null) {
+            Failure f = runs.lastFailure();
+            out.append(String.format("Failing    %d run(s) in a row; the last %s, by %s: %s%s%n", runs.consecutiveFailures(),
+                    ago(f.failedAt()), Printable.of(f.caller()), f.sqlstate() == null ? "" : f.sqlstate() + " ",
+                    Printable.of(f.message())));
+        }
         if (checks.last() != null) {
             Check last = checks.last();
             out.append(String.format("Checked    %s %s: %s%n", last.covered(), ago(last.checkedAt()),

@@ -49,7 +49,8 @@ class RolesAndPrivilegesTest {
         db.execute("grant usage on schema test_mv to " + LOADER + ";"
                 + " grant execute on routine public.load_batch(integer), public.load_pending(integer),"
                 + " test_mv.load_next_batch(integer),"
-                + " test_mv.record_run_check(bigint, bigint, bigint, integer, numeric, text) to " + LOADER + ";"
+                + " test_mv.record_run_check(bigint, bigint, bigint, integer, numeric, text),"
+                + " test_mv.record_run_failure(text, text), test_mv.record_run_success() to " + LOADER + ";"
                 + " grant " + READER + " to " + LOADER);
         // A DBA who only calls load_batch: the README's EXECUTE line alone.
         db.execute("grant usage on schema test_mv to " + CALLER + ";"

@@ -32,6 +32,7 @@ class RoutineChecksTest {
                 List.of("test_mv.load_horizon()"), List.of("test_mv.load_next_batch(integer)"),
                 List.of("test_mv.note_changed_documents()"),
                 List.of("test_mv.record_run_check(bigint,bigint,bigint,integer,numeric,text)"),
+                List.of("test_mv.record_run_failure(text,text)"), List.of("test_mv.record_run_success()"),
                 List.of("test_mv.reject_next_document(test_mv.load_metadata,xid8,bigint,text)")), routines);
         for (List<Object> routine : routines) {
             // A trigger function is checked against a table it serves, with its transition tables.

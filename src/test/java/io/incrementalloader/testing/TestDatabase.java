@@ -47,7 +47,9 @@ public final class TestDatabase implements BeforeAllCallback, AfterAllCallback, 
         execute("truncate public.fake_json_request, test_mv.clients, test_mv.phones, test_mv.addresses,"
                 + " test_mv.products, test_mv.load_batches, test_mv.load_errors, test_mv.load_duplicates restart identity;"
                 // After the TRUNCATE above, which its triggers note as a change: a test starts with nothing to check.
-                + " truncate test_mv.changed_documents, test_mv.run_checks restart identity;"
+                + " truncate test_mv.changed_documents, test_mv.run_checks, test_mv.failed_runs restart identity;"
+                + " update test_mv.run_health set consecutive_failures = 0, last_failure_id = null,"
+                + " last_success_at = null;"
                 + " update test_mv.load_metadata set last_xid = '0', last_request_id = 0, last_date = null,"
                 + " last_hash = null, last_batch_id = null, updated_at = now()");
     }
