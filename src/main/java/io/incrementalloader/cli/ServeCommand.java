@@ -2,7 +2,11 @@ package io.incrementalloader.cli;
 
 import io.incrementalloader.UserError;
 import io.incrementalloader.db.ConnectionSettings;
+import io.incrementalloader.monitor.DatabaseState;
+import io.incrementalloader.monitor.MonitoringServer;
+import io.incrementalloader.monitor.ServiceMetrics;
 import io.incrementalloader.schedule.LoadRun;
+import io.incrementalloader.schedule.RunObserver;
 import io.incrementalloader.schedule.Schedule;
 import io.incrementalloader.schedule.Scheduler;
 import java.time.Duration;
@@ -40,6 +44,15 @@ final class ServeCommand extends ReportingCommand {
             description = "How long after a failed run its one retry comes (default 1m).")
     String retryDelay;
 
+    @Option(names = "--http-port", paramLabel = "PORT",
+            description = "Serve /metrics (Prometheus), /health/live and /health/ready on PORT (off unless given;"
+                    + " 9464 is a conventional choice).")
+    Integer httpPort;
+
+    @Option(names = "--not-ready-after", paramLabel = "N", defaultValue = "3",
+            description = "/health/ready answers 503 once N runs in a row have failed (default 3).")
+    int notReadyAfter;
+
     @Override
     public Integer call() throws InterruptedException {
         BatchOptions.check(batchSize);
@@ -51,8 +64,16 @@ final class ServeCommand extends ReportingCommand {
         Duration retry = Schedule.parseDuration(retryDelay, "--retry-delay");
         ConnectionSettings settings = connection.settings();
 
+        if (httpPort != null && (httpPort < 0 || httpPort > 65535)) {
+            throw new UserError("--http-port must be a TCP port, 0 to 65535, not " + httpPort + ".");
+        }
+        if (notReadyAfter < 1) {
+            throw new UserError("--not-ready-after must be at least 1, not " + notReadyAfter + ".");
+        }
+        ServiceMetrics metrics = httpPort == null ? null : new ServiceMetrics(new DatabaseState(settings));
+        RunObserver observer = metrics == null ? RunObserver.NONE : metrics;
         Scheduler scheduler = new Scheduler(schedule,
-                stopping -> new LoadRun(settings, batchSize, asyncCommit, stopping), retry);
+                stopping -> new LoadRun(settings, batchSize, asyncCommit, stopping, observer), retry);
         // SIGTERM and Ctrl-C end the wait, or let the current batch commit, and then the process exits 0; a batch
         // that has not ended within the grace period (one blocked on a lock) is cancelled and rolls back.
         Signal.handle(new Signal("TERM"), signal -> stop(scheduler, "SIGTERM"));
@@ -60,9 +81,24 @@ final class ServeCommand extends ReportingCommand {
 
         log.info("serving {}: a run {}, batches of {}{}", settings, schedule, batchSize,
                 asyncCommit ? ", commits not waiting for the disk" : "");
-        scheduler.run(true); // a first run at start, so a restarted service catches up at once
+        Thread schedulerThread = Thread.currentThread();
+        try (MonitoringServer server = metrics == null ? null : startServer(metrics, settings, schedulerThread)) {
+            scheduler.run(true); // a first run at start, so a restarted service catches up at once
+        }
         log.info("stopped");
         return 0;
+    }
+
+    private MonitoringServer startServer(ServiceMetrics metrics, ConnectionSettings settings, Thread scheduler) {
+        try {
+            MonitoringServer server = new MonitoringServer(httpPort, metrics, metrics.database(), settings,
+                    scheduler::isAlive, notReadyAfter);
+            log.info("metrics on http://localhost:{}/metrics, probes on /health/live and /health/ready", server.port());
+            return server;
+        } catch (java.io.IOException e) {
+            throw new UserError("Cannot serve HTTP on port " + httpPort + ": " + e.getMessage()
+                    + ". Choose another --http-port.");
+        }
     }
 
     private static void stop(Scheduler scheduler, String signal) {

@@ -24,6 +24,14 @@ public final class Migrations {
     private Migrations() {
     }
 
+    /** How many migrations the database lacks (Flyway's info; it reads the history, and writes nothing). */
+    public static int pending(ConnectionSettings settings) {
+        return Flyway.configure()
+                .dataSource(settings.url(), settings.user(), settings.password())
+                .locations("classpath:db/migration")
+                .load().info().pending().length;
+    }
+
     /** Brings the database to the current schema; returns how many migrations were applied. */
     public static int apply(ConnectionSettings settings) {
         String database = databaseOf(settings);

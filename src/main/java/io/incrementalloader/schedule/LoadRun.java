@@ -33,22 +33,46 @@ public final class LoadRun implements Job {
     private final ConnectionSettings settings;
     private final BatchLoader loader;
     private final BooleanSupplier stopping;
+    private final RunObserver observer;
     private boolean migrated;
     private volatile Connection active;
+    /** What the run's committed batches did so far, and when the batch in progress started. */
+    private BatchFigures progress = BatchFigures.NONE;
+    private long batchStarted;
 
     public LoadRun(ConnectionSettings settings, int batchSize, BooleanSupplier stopping) {
-        this(settings, batchSize, false, stopping);
+        this(settings, batchSize, false, stopping, RunObserver.NONE);
     }
 
-    /** With asyncCommit, batches commit without waiting for the disk (see {@link BatchLoader}). */
-    public LoadRun(ConnectionSettings settings, int batchSize, boolean asyncCommit, BooleanSupplier stopping) {
+    /**
+     * With asyncCommit, batches commit without waiting for the disk (see {@link BatchLoader}); the observer hears
+     * every batch and every run.
+     */
+    public LoadRun(ConnectionSettings settings, int batchSize, boolean asyncCommit, BooleanSupplier stopping,
+                   RunObserver observer) {
         this.settings = settings;
         this.loader = new BatchLoader(batchSize, asyncCommit);
         this.stopping = stopping;
+        this.observer = observer;
     }
 
     @Override
     public RunOutcome get() {
+        progress = BatchFigures.NONE;
+        RunOutcome outcome = load();
+        observer.run(outcome, progress);
+        return outcome;
+    }
+
+    private void afterBatch(BatchFigures total, RunChecker checker) {
+        long now = System.nanoTime();
+        observer.batch((now - batchStarted) / 1e9);
+        batchStarted = now;
+        progress = total;
+        checker.afterBatch(total);
+    }
+
+    private RunOutcome load() {
         long started = System.nanoTime();
         try {
             if (!migrated) {
@@ -61,7 +85,8 @@ public final class LoadRun implements Job {
                     log.info("run skipped: another instance is loading");
                     return RunOutcome.SKIPPED;
                 }
-                BatchFigures figures = loader.drain(connection, stopping, checker::afterBatch);
+                batchStarted = System.nanoTime();
+                BatchFigures figures = loader.drain(connection, stopping, total -> afterBatch(total, checker));
                 double seconds = Elapsed.secondsSince(started);
                 String done = String.format("run done: %s in %.2f s (%d documents/s)", figures, seconds,
                         Math.round(figures.taken() / Math.max(seconds, 1e-9)));

@@ -1,0 +1,73 @@
+package io.incrementalloader.monitor;
+
+import static io.incrementalloader.generated.test_mv.Tables.LOAD_METADATA;
+import static io.incrementalloader.generated.test_mv.Tables.PENDING;
+import static io.incrementalloader.generated.test_mv.Tables.RUN_HEALTH;
+
+import io.incrementalloader.db.ConnectionSettings;
+import io.incrementalloader.db.Snapshot;
+import java.sql.Connection;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.function.LongSupplier;
+
+/**
+ * What metrics and the readiness probe read from the database: the backlog, the position's age, how runs go. Read
+ * in one snapshot, at most every few seconds whatever the number of scrapes and probes; when the database does not
+ * answer, it says so and keeps nothing older.
+ */
+public final class DatabaseState {
+    /** A reading; {@code up} false when the database did not answer (the other figures are then unknown). */
+    public record Reading(boolean up, String error, long pending, double lagSeconds, double positionAgeSeconds,
+                          int consecutiveFailures, double lastSuccessEpochSeconds) {
+        static Reading down(String error) {
+            return new Reading(false, error, 0, Double.NaN, Double.NaN, 0, Double.NaN);
+        }
+    }
+
+    private static final Duration FRESH = Duration.ofSeconds(5);
+
+    private final ConnectionSettings settings;
+    private final LongSupplier clock;
+    private Reading last;
+    private long readAt;
+
+    public DatabaseState(ConnectionSettings settings) {
+        this(settings, System::nanoTime);
+    }
+
+    DatabaseState(ConnectionSettings settings, LongSupplier clock) {
+        this.settings = settings;
+        this.clock = clock;
+    }
+
+    public synchronized Reading read() {
+        long now = clock.getAsLong();
+        if (last == null || now - readAt > FRESH.toNanos()) {
+            last = readNow();
+            readAt = now;
+        }
+        return last;
+    }
+
+    private Reading readNow() {
+        try (Connection connection = settings.open()) {
+            return Snapshot.read(connection, sql -> {
+                var pending = sql.selectFrom(PENDING.call()).fetchSingle();
+                var position = sql.selectFrom(LOAD_METADATA).fetchSingle();
+                var health = sql.selectFrom(RUN_HEALTH).fetchSingle();
+                OffsetDateTime now = OffsetDateTime.now();
+                return new Reading(true, null, pending.getDocuments(), secondsSince(pending.getOldestLandedAt(), now),
+                        secondsSince(position.getUpdatedAt(), now), health.getConsecutiveFailures(),
+                        health.getLastSuccessAt() == null ? Double.NaN
+                                : health.getLastSuccessAt().toInstant().toEpochMilli() / 1000.0);
+            }, "set local statement_timeout = '5s'");
+        } catch (Exception e) {
+            return Reading.down(e.getMessage() == null ? e.toString() : e.getMessage());
+        }
+    }
+
+    private static double secondsSince(OffsetDateTime time, OffsetDateTime now) {
+        return time == null ? 0 : Math.max(0, Duration.between(time, now).toMillis() / 1000.0);
+    }
+}
