@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.incrementalloader.Main;
 import io.incrementalloader.testing.TestDatabase;
+import io.incrementalloader.testing.Waiting;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -46,7 +47,7 @@ class MonitoringTest {
                 "--interval", "1s", "--http-port", "0").redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
             int port = port(log);
-            waitUntil(() -> db.count("select count(*) from test_mv.run_checks") > 0, 60);
+            Waiting.until(() -> db.count("select count(*) from test_mv.run_checks") > 0, 60);
             String metrics = get(port, "/metrics").body();
             assertEquals(302.0, value(metrics, "incremental_loader_documents_taken_total"), metrics);
             assertEquals(300.0, value(metrics, "incremental_loader_documents_total{outcome=\"loaded\"}"), metrics);
@@ -69,7 +70,7 @@ class MonitoringTest {
                 s.execute("alter database " + database + " allow_connections false");
                 s.execute("select pg_terminate_backend(pid) from pg_stat_activity where datname = '" + database + "'");
                 try {
-                    waitUntil(() -> statusOf(port, "/health/ready") == 503, 30);
+                    Waiting.until(() -> statusOf(port, "/health/ready") == 503, 30);
                     HttpResponse<String> ready = get(port, "/health/ready");
                     assertTrue(ready.body().contains("\"status\":\"DOWN\""), ready.body());
                     assertEquals(200, get(port, "/health/live").statusCode());
@@ -77,7 +78,7 @@ class MonitoringTest {
                     s.execute("alter database " + database + " allow_connections true");
                 }
             }
-            waitUntil(() -> statusOf(port, "/health/ready") == 200, 30);
+            Waiting.until(() -> statusOf(port, "/health/ready") == 200, 30);
         } finally {
             serve.destroy();
             assertTrue(serve.waitFor(10, TimeUnit.SECONDS));
@@ -133,16 +134,6 @@ class MonitoringTest {
             return get(port, path).statusCode();
         } catch (Exception e) {
             return -1;
-        }
-    }
-
-    private static void waitUntil(java.util.function.BooleanSupplier condition, int seconds) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not reached within " + seconds + " s");
-            }
-            Thread.sleep(200);
         }
     }
 }

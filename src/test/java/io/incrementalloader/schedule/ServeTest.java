@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.incrementalloader.Main;
 import io.incrementalloader.testing.TestDatabase;
+import io.incrementalloader.testing.Waiting;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -39,7 +40,7 @@ class ServeTest {
         for (int t = 0; t < 50; t++) {
             db.landNumbered(t * 100, 100);
         }
-        waitUntil(() -> db.count("select count(*) from test_mv.clients") == 5_000, 60);
+        Waiting.until(() -> db.count("select count(*) from test_mv.clients") == 5_000, 60);
 
         for (Process instance : instances) {
             long signalled = System.nanoTime();
@@ -65,7 +66,7 @@ class ServeTest {
             dba.setAutoCommit(false);
             statement.execute("select * from test_mv.load_metadata for update"); // a DBA's open BEGIN; CALL load_batch
             Process instance = serve("blocked", "--interval", "1s");
-            waitUntil(() -> db.count("select count(*) from pg_stat_activity where application_name = 'incremental-loader'"
+            Waiting.until(() -> db.count("select count(*) from pg_stat_activity where application_name = 'incremental-loader'"
                     + " and wait_event_type = 'Lock'") == 1, 30);
 
             long signalled = System.nanoTime();
@@ -129,7 +130,7 @@ class ServeTest {
     void with_log_format_json_every_line_is_a_json_object_and_a_run_carries_its_figures_as_fields() throws Exception {
         db.landNumbered(250);
         Process instance = serve("json", "--interval", "1s", "--log-format", "json");
-        waitUntil(() -> db.count("select count(*) from test_mv.run_checks") > 0, 60);
+        Waiting.until(() -> db.count("select count(*) from test_mv.run_checks") > 0, 60);
         instance.destroy();
         assertTrue(instance.waitFor(10, TimeUnit.SECONDS));
         assertEquals(0, instance.exitValue(), () -> log(instance));
@@ -176,16 +177,6 @@ class ServeTest {
             return Files.readString(logs.get(process));
         } catch (Exception e) {
             return e.toString();
-        }
-    }
-
-    private static void waitUntil(java.util.function.BooleanSupplier condition, int seconds) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not reached within " + seconds + " s");
-            }
-            Thread.sleep(200);
         }
     }
 }
