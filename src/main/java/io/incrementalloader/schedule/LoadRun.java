@@ -1,7 +1,6 @@
 package io.incrementalloader.schedule;
 
 import io.incrementalloader.Elapsed;
-import io.incrementalloader.Printable;
 import io.incrementalloader.db.ConnectionSettings;
 import io.incrementalloader.db.Migrations;
 import io.incrementalloader.load.BatchFigures;
