@@ -44,7 +44,8 @@ begin
     values (v_document.id, p_batch_id, p_reason, v_document.stage);
     update test_mv.load_metadata
        set last_xid = v_document.landed_xid, last_request_id = v_document.id, last_date = v_date,
-           last_hash = v_hash, last_batch_id = p_batch_id, updated_at = now();
+           last_hash = v_hash, last_batch_id = p_batch_id, updated_at = now(),
+           rejected_documents = rejected_documents + 1;
     select 1, v_document.id, v_document.id, 0, 1, 0, 0, 0, 0, v_document.landed_xid, v_document.id
       into v_batch.taken, v_batch.first_request_id, v_batch.last_request_id, v_batch.loaded, v_batch.rejected,
            v_batch.duplicates, v_batch.phones, v_batch.addresses, v_batch.products, v_batch.to_xid,
@@ -220,11 +221,15 @@ begin
             ),
             advanced as (
                 -- A loadable document passed the limits, its text form among them (is_loadable): its md5 is taken
-                -- at once, without document_md5's look at a large document a second time.
+                -- at once, without document_md5's look at a large document a second time. The running totals (V009)
+                -- add the rows this statement writes, so that they count what the tables hold.
                 update test_mv.load_metadata m
                    set last_xid = l.landed_xid, last_request_id = l.id, last_date = test_mv.first_address_date(l.stage),
                        last_hash = case when l.loadable then md5(l.stage::text) else test_mv.document_md5(l.stage) end,
-                       last_batch_id = v_batch_id, updated_at = now()
+                       last_batch_id = v_batch_id, updated_at = now(),
+                       loaded_documents = m.loaded_documents + (select count(*) from new_clients),
+                       rejected_documents = m.rejected_documents + (select count(*) from new_errors),
+                       duplicate_documents = m.duplicate_documents + (select count(*) from new_duplicates)
                   from (select j.* from judged j order by j.landed_xid desc, j.id desc limit 1) l
                 returning m.last_xid, m.last_request_id
             )

@@ -323,7 +323,7 @@ public final class Benchmark {
     }
 
     /** The documents as COPY text: one compact document a line, backslashes doubled. */
-    private static byte[] copyText(byte[] jsonArray) {
+    static byte[] copyText(byte[] jsonArray) {
         String text = new String(jsonArray, StandardCharsets.UTF_8).trim();
         // The generator writes "[\n", one document a line followed by ",", and "\n]".
         StringBuilder copy = new StringBuilder(text.length());
@@ -336,7 +336,7 @@ public final class Benchmark {
         return copy.toString().getBytes(StandardCharsets.UTF_8);
     }
 
-    private static void copy(Connection c, String sql, byte[] copyText) throws Exception {
+    static void copy(Connection c, String sql, byte[] copyText) throws Exception {
         c.unwrap(PGConnection.class).getCopyAPI().copyIn(sql, new ByteArrayInputStream(copyText));
     }
 }

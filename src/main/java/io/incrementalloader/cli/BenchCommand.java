@@ -2,6 +2,7 @@ package io.incrementalloader.cli;
 
 import io.incrementalloader.UserError;
 import io.incrementalloader.bench.Benchmark;
+import io.incrementalloader.bench.StatusAtScale;
 import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -32,13 +33,25 @@ final class BenchCommand extends ReportingCommand {
                     + " incremental_loader_bench); a database of that name that bench did not create is never dropped.")
     String database;
 
+    @Option(names = "--status-at", paramLabel = "N,N", split = ",",
+            description = "Instead of the loader's scenarios: what status, status --json and a scrape cost with N"
+                    + " landed documents, for each N (e.g. 10000,1000000,10000000).")
+    List<Integer> statusAt;
+
     @Override
     public Integer call() throws Exception {
+        if (statusAt != null && statusAt.stream().anyMatch(n -> n < 1)) {
+            throw new UserError("--status-at takes positive document counts, like 10000,1000000.");
+        }
         if (documents < 1 || runs < 1 || batchSizes.stream().anyMatch(b -> b < 1)) {
             throw new UserError("--documents, --runs and --batch-sizes must be positive.");
         }
         if (!database.matches("[a-z_][a-z0-9_]*")) {
             throw new UserError("--database must be a plain lower-case name, not '" + database + "'.");
+        }
+        if (statusAt != null) {
+            new StatusAtScale(connection.settings(), database, statusAt, out()).run();
+            return 0;
         }
         new Benchmark(connection.settings(), database, documents, runs, batchSizes, loaderOnly, out()).run();
         return 0;

@@ -1,10 +1,8 @@
 package io.incrementalloader.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import io.incrementalloader.db.ConnectionSettings;
 import io.incrementalloader.status.LoaderStatus;
+import io.incrementalloader.status.StatusJson;
 import java.sql.Connection;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -21,10 +19,7 @@ final class StatusCommand extends DatabaseCommand {
             status = LoaderStatus.read(connection);
         }
         if (json) {
-            out().println(new ObjectMapper().registerModule(new JavaTimeModule())
-                    .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-                    .disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS)
-                    .writeValueAsString(status));
+            out().println(StatusJson.write(status));
         } else {
             out().print(status.render());
         }

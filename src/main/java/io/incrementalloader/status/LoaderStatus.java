@@ -1,12 +1,9 @@
 package io.incrementalloader.status;
 
-import static io.incrementalloader.generated.public_.Tables.FAKE_JSON_REQUEST;
 import static io.incrementalloader.generated.test_mv.Tables.BLOCKED_LOADERS;
 import static io.incrementalloader.generated.test_mv.Tables.CHANGED_DOCUMENTS;
-import static io.incrementalloader.generated.test_mv.Tables.CLIENTS;
 import static io.incrementalloader.generated.test_mv.Tables.FAILED_RUNS;
 import static io.incrementalloader.generated.test_mv.Tables.LOAD_BATCHES;
-import static io.incrementalloader.generated.test_mv.Tables.LOAD_DUPLICATES;
 import static io.incrementalloader.generated.test_mv.Tables.LOAD_ERRORS;
 import static io.incrementalloader.generated.test_mv.Tables.LOAD_METADATA;
 import static io.incrementalloader.generated.test_mv.Tables.PENDING;
@@ -39,10 +36,12 @@ public record LoaderStatus(Position position, Pending pending, List<Blocked> blo
     }
 
     /**
-     * Documents landed past the position. {@code waiting} of them belong to transactions younger than one still
-     * open, which the loader waits for; {@code heldBackBy} names the oldest open transaction when that matters.
+     * Documents landed past the position: counted up to 100,000, estimated beyond ({@code exact} false; see
+     * test_mv.pending). {@code waiting} of them belong to transactions younger than one still open, which the loader
+     * waits for; {@code heldBackBy} names the oldest open transaction when that matters.
      */
-    public record Pending(long documents, long waiting, OffsetDateTime oldestLandedAt, Duration lag, String heldBackBy) {
+    public record Pending(long documents, boolean exact, long waiting, OffsetDateTime oldestLandedAt, Duration lag,
+                          String heldBackBy) {
         /** The lag as a plain number too, for monitoring systems that alert on a threshold. */
         @JsonProperty
         public long lagSeconds() {
@@ -54,6 +53,10 @@ public record LoaderStatus(Position position, Pending pending, List<Blocked> blo
     public record Blocked(int pid, String application, String waitingFor) {
     }
 
+    /**
+     * The documents' outcomes, from the running totals the loader keeps on its position (V009), and the documents
+     * landed: those with an outcome and those pending (an estimate when the pending are).
+     */
     public record Totals(long landed, long loaded, long rejected, long duplicates) {
     }
 
@@ -102,7 +105,7 @@ public record LoaderStatus(Position position, Pending pending, List<Blocked> blo
         return Snapshot.read(connection, LoaderStatus::read);
     }
 
-    private static LoaderStatus read(DSLContext sql) {
+    static LoaderStatus read(DSLContext sql) {
         LoadMetadataRecord m = sql.selectFrom(LOAD_METADATA).fetchSingle();
         Position position = new Position(m.getLastRequestId(), String.valueOf(m.getLastXid()), m.getLastDate(),
                 m.getLastHash(), m.getLastBatchId(), m.getUpdatedAt());
@@ -112,12 +115,13 @@ public record LoaderStatus(Position position, Pending pending, List<Blocked> blo
         long waiting = p.getWaiting();
         OffsetDateTime oldest = p.getOldestLandedAt();
         String heldBackBy = waiting == 0 ? null : Routines.heldBackBy(sql.configuration());
-        Pending pending = new Pending(p.getDocuments(), waiting, oldest,
+        Pending pending = new Pending(p.getDocuments(), p.getExact(), waiting, oldest,
                 oldest == null ? Duration.ZERO : Duration.between(oldest, OffsetDateTime.now()), heldBackBy);
 
+        // Every figure here costs the same at any size: the totals are kept, not counted (V009).
         Totals totals = new Totals(
-                sql.fetchCount(FAKE_JSON_REQUEST),
-                sql.fetchCount(CLIENTS), sql.fetchCount(LOAD_ERRORS), sql.fetchCount(LOAD_DUPLICATES));
+                m.getLoadedDocuments() + m.getRejectedDocuments() + m.getDuplicateDocuments() + pending.documents(),
+                m.getLoadedDocuments(), m.getRejectedDocuments(), m.getDuplicateDocuments());
 
         RunHealthRecord health = sql.selectFrom(RUN_HEALTH).fetchSingle();
         Failure lastFailure = health.getLastFailureId() == null ? null : sql.selectFrom(FAILED_RUNS)
@@ -155,7 +159,8 @@ public record LoaderStatus(Position position, Pending pending, List<Blocked> blo
                 position.lastRequestId(), position.lastDate() == null ? "-" : position.lastDate(),
                 position.lastHash() == null ? "-" : position.lastHash(),
                 position.lastBatchId() == null ? "-" : position.lastBatchId(), ago(position.updatedAt())));
-        out.append(String.format("Pending    %,d documents%s%n", pending.documents(), pending.documents() == 0 ? ""
+        String about = pending.exact() ? "" : "about ";
+        out.append(String.format("Pending    %s%,d documents%s%n", about, pending.documents(), pending.documents() == 0 ? ""
                 : ", oldest landed " + ago(pending.oldestLandedAt()) + " (lag " + human(pending.lag()) + ")"));
         if (pending.waiting() > 0) {
             out.append(String.format("Waiting    %,d of them belong to transactions younger than an open one: %s%n",
@@ -166,7 +171,7 @@ public record LoaderStatus(Position position, Pending pending, List<Blocked> blo
                     Printable.of(b.application()), b.waitingFor() == null ? "a session that has just ended"
                             : Printable.of(b.waitingFor())));
         }
-        out.append(String.format("Landed     %,d: loaded %,d, rejected %,d, duplicates %,d%n", totals.landed(),
+        out.append(String.format("Landed     %s%,d: loaded %,d, rejected %,d, duplicates %,d%n", about, totals.landed(),
                 totals.loaded(), totals.rejected(), totals.duplicates()));
         if (runs.lastSuccessAt() != null || runs.lastFailure() != null) {
             out.append(String.format("Runs       the last run of load or serve that succeeded: %s%n",

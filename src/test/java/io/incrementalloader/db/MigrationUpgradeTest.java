@@ -151,6 +151,42 @@ class MigrationUpgradeTest {
         }
     }
 
+    /** The running totals of V009 start from what a database loaded before holds, and the loader adds to them. */
+    @Test
+    void a_database_loaded_under_v008_gets_running_totals_that_count_its_tables() throws Exception {
+        ConnectionSettings settings = PostgresServer.get().createDatabase("MigrationUpgradeTestV009");
+        try {
+            Flyway.configure().dataSource(settings.url(), settings.user(), settings.password())
+                    .locations("classpath:db/migration").target("8").load().migrate();
+            try (Connection c = settings.open(); Statement s = c.createStatement()) {
+                // What V008's loader left for three documents: one loaded, one rejected, one duplicate of the first.
+                s.execute("insert into fake_json_request (stage) values ('{\"application_id\": 7}'),"
+                        + " ('{\"application_id\": []}'), ('{\"application_id\": 7}')");
+                s.execute("insert into test_mv.clients (client_id, application_id, document_key, batch_id)"
+                        + " values (1, 7, jsonb_hash_extended('{\"application_id\": 7}', 0), 1)");
+                s.execute("insert into test_mv.load_errors (request_id, batch_id, reason, json_data)"
+                        + " values (2, 1, 'application_id: not a JSON integer', '{\"application_id\": []}')");
+                s.execute("insert into test_mv.load_duplicates (request_id, duplicate_of, batch_id) values (3, 1, 1)");
+                s.execute("update test_mv.load_metadata set last_xid = (select max(landed_xid) from fake_json_request),"
+                        + " last_request_id = 3, last_batch_id = 1");
+            }
+
+            Migrations.apply(settings);
+
+            try (Connection c = settings.open(); Statement s = c.createStatement()) {
+                assertEquals(List.of("1 1 1"), rows(s, "select concat_ws(' ', loaded_documents, rejected_documents,"
+                        + " duplicate_documents) from test_mv.load_metadata"));
+                s.execute("insert into fake_json_request (stage) values ('{\"application_id\": 8}'),"
+                        + " ('{\"application_id\": 7}'), ('{\"application_id\": \"x\"}')");
+                s.execute("call load_batch(100)");
+                assertEquals(List.of("2 2 2"), rows(s, "select concat_ws(' ', loaded_documents, rejected_documents,"
+                        + " duplicate_documents) from test_mv.load_metadata"));
+            }
+        } finally {
+            PostgresServer.get().dropDatabase(settings);
+        }
+    }
+
     private static List<String> rows(Statement s, String sql) throws Exception {
         List<String> rows = new ArrayList<>();
         try (ResultSet r = s.executeQuery(sql)) {

@@ -91,6 +91,8 @@ class HostileDocumentsTest {
             assertEquals(40L, db.count("select last_request_id from test_mv.load_metadata"));
             assertEquals(40L, db.count("select sum(taken) from test_mv.load_batches"),
                     "every document taken once, in the run history too");
+            assertEquals(List.of(List.of(39L, 1L, 0L)), db.query("select loaded_documents, rejected_documents,"
+                    + " duplicate_documents from test_mv.load_metadata"), "the running totals, the safety net's too");
         } finally {
             db.execute("drop trigger refuse_thirteen on test_mv.clients; drop function test_mv.refuse_thirteen()");
         }

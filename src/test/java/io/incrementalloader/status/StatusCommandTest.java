@@ -1,5 +1,9 @@
 package io.incrementalloader.status;
 
+import static io.incrementalloader.generated.public_.Tables.FAKE_JSON_REQUEST;
+import static io.incrementalloader.generated.test_mv.Tables.CLIENTS;
+import static io.incrementalloader.generated.test_mv.Tables.LOAD_DUPLICATES;
+import static io.incrementalloader.generated.test_mv.Tables.LOAD_ERRORS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,6 +12,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.incrementalloader.testing.Cli;
 import io.incrementalloader.testing.TestDatabase;
 import java.sql.Connection;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -111,25 +116,72 @@ class StatusCommandTest {
         assertEquals(1, text.lines().filter(line -> line.startsWith("Landed")).count(), text);
     }
 
-    /** Every figure comes from one snapshot: a batch committing between two of status's reads cannot unbalance them. */
+    /**
+     * The totals are kept, not counted (V009), and every figure comes from one snapshot: while a load commits batch
+     * after batch, they always equal what the tables hold in that snapshot, and landed = loaded + rejected +
+     * duplicates + pending.
+     */
     @Test
-    void its_accounting_always_adds_up_while_a_load_commits_batch_after_batch() throws Exception {
-        db.landNumbered(3000);
+    void its_kept_totals_always_equal_the_tables_while_a_load_commits_batch_after_batch() throws Exception {
+        db.landNumbered(2500);
+        db.land("{\"application_id\": \"not a number\"}", "{\"application_id\": 1}", "{\"application_id\": 1}");
+        db.landNumbered(2500, 500);
         Thread loader = new Thread(() -> db.loadAll(5));
         loader.start();
         int reads = 0;
         try (Connection connection = db.connect()) {
             while (loader.isAlive() || reads == 0) {
-                io.incrementalloader.status.LoaderStatus status = io.incrementalloader.status.LoaderStatus.read(connection);
-                var totals = status.totals();
+                var read = io.incrementalloader.db.Snapshot.read(connection, sql -> new Object() {
+                    final LoaderStatus status = LoaderStatus.read(sql);
+                    final long landed = sql.fetchCount(FAKE_JSON_REQUEST);
+                    final long clients = sql.fetchCount(CLIENTS);
+                    final long errors = sql.fetchCount(LOAD_ERRORS);
+                    final long duplicates = sql.fetchCount(LOAD_DUPLICATES);
+                });
+                var totals = read.status.totals();
+                String where = "read " + reads + ": " + read.status;
+                assertEquals(read.landed, totals.landed(), where);
+                assertEquals(read.clients, totals.loaded(), where);
+                assertEquals(read.errors, totals.rejected(), where);
+                assertEquals(read.duplicates, totals.duplicates(), where);
                 assertEquals(totals.landed(), totals.loaded() + totals.rejected() + totals.duplicates()
-                        + status.pending().documents(), "read " + reads + ": " + status);
+                        + read.status.pending().documents(), where);
                 reads++;
             }
         } finally {
             loader.join();
         }
         assertTrue(reads > 5, "status read while the load ran: " + reads);
+        LoaderStatus.Totals totals;
+        try (Connection connection = db.connect()) {
+            totals = LoaderStatus.read(connection).totals();
+        }
+        assertEquals(List.of(3003L, 3001L, 1L, 1L),
+                List.of(totals.landed(), totals.loaded(), totals.rejected(), totals.duplicates()));
+    }
+
+    /**
+     * A backlog is counted up to 100,000 documents and estimated beyond, so that status costs the same at any size;
+     * an estimate says so, in the JSON and in the text.
+     */
+    @Test
+    void a_backlog_past_100000_documents_is_estimated_and_says_so() throws Exception {
+        db.execute("insert into fake_json_request (stage) select jsonb_build_object('application_id', g)"
+                + " from generate_series(1, 100002) g");
+        JsonNode estimated = statusJson();
+        assertEquals(false, estimated.at("/pending/exact").asBoolean(true), estimated::toString);
+        assertEquals(100_002, estimated.at("/pending/documents").asLong(), "no landing rolled back: no gap in the ids");
+        assertEquals(100_002, estimated.at("/totals/landed").asLong());
+        String text = Cli.run("status", "--url", db.settings().url()).out();
+        assertTrue(text.contains("Pending    about 100,002 documents"), text);
+        assertTrue(text.contains("Landed     about 100,002: loaded 0"), text);
+
+        db.execute("call load_batch(10)");
+        JsonNode counted = statusJson();
+        assertEquals(true, counted.at("/pending/exact").asBoolean(false), counted::toString);
+        assertEquals(99_992, counted.at("/pending/documents").asLong());
+        assertEquals(100_002, counted.at("/totals/landed").asLong());
+        assertEquals(10, counted.at("/totals/loaded").asLong());
     }
 
     /** The report reaches standard output when the command runs as users run it: its own JVM, which exits after. */

@@ -51,7 +51,8 @@ public final class TestDatabase implements BeforeAllCallback, AfterAllCallback, 
                 + " update test_mv.run_health set consecutive_failures = 0, last_failure_id = null,"
                 + " last_success_at = null;"
                 + " update test_mv.load_metadata set last_xid = '0', last_request_id = 0, last_date = null,"
-                + " last_hash = null, last_batch_id = null, updated_at = now()");
+                + " last_hash = null, last_batch_id = null, updated_at = now(), loaded_documents = 0,"
+                + " rejected_documents = 0, duplicate_documents = 0");
     }
 
     public ConnectionSettings settings() {
