@@ -101,6 +101,7 @@ declare
     v_take     integer     := p_batch_size;
     v_state    text;
     v_message  text;
+    v_paused   record;
 begin
     if p_batch_size is null or p_batch_size < 1 then
         raise exception 'load_batch: batch_size must be a positive integer, not %', coalesce(p_batch_size::text, 'null')
@@ -110,6 +111,15 @@ begin
 
     -- Serialises callers: a second one waits here, then reads the position the first one committed.
     select * into strict v_position from test_mv.load_metadata for update;
+    -- Paused (pause_loading): nothing is taken, and the caller is told why. Read after the lock, so that a caller
+    -- that waited for a running batch sees a pause made meanwhile.
+    select c.paused_at, c.paused_by, c.reason into v_paused from test_mv.load_control c where c.paused_at is not null;
+    if found then
+        raise notice 'loading is paused since % by %: %; nothing taken', v_paused.paused_at, v_paused.paused_by,
+            v_paused.reason
+            using hint = 'CALL resume_loading() resumes it.';
+        return null;
+    end if;
     v_batch_id := nextval('test_mv.load_batch_id_seq');
 
     <<attempt>>
@@ -278,6 +288,7 @@ begin
     v_batch.started_at      := v_started;
     v_batch.finished_at     := clock_timestamp();
     v_batch.batch_size      := p_batch_size;
+    v_batch.kind            := 'load';
     v_batch.caller          := coalesce(nullif(current_setting('application_name'), ''), 'unnamed')
                            || ' (pid ' || pg_backend_pid() || ')';
     insert into test_mv.load_batches select v_batch.*;

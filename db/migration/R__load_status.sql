@@ -18,10 +18,10 @@ $$;
 
 -- pending(): documents landed past the position; whether that figure is exact; how many of them wait for an older
 -- open transaction (they are at or past load_horizon(), the bound load_next_batch takes up to); and when the oldest
--- was landed. The backlog is counted, in the loader's order, up to 100,000 documents; past that it is estimated from
+-- was landed. The backlog is counted, in the loader's order, up to 10,000 documents; past that it is estimated from
 -- the ids the landing sequence handed out since the first pending one (over by the ids of rolled-back landings), so
 -- that status and a scrape cost the same whatever the backlog. waiting and oldest_landed_at are those of the
--- documents counted: the loader's next 100,000.
+-- documents counted: the loader's next 10,000 (counting costs ~1 ms a thousand: status stays within milliseconds).
 -- Changing its columns needs the old one dropped; nothing depends on it in the database, and EXECUTE stays PUBLIC's.
 drop function if exists test_mv.pending();
 create function test_mv.pending()
@@ -29,19 +29,21 @@ create function test_mv.pending()
     language sql stable
     set search_path = pg_catalog, pg_temp
 as $$
-    select case when c.counted <= 100000 then c.counted
+    select case when c.counted <= 10000 then c.counted
                 else greatest(c.counted, (select max(r.id) from public.fake_json_request r) - c.first_id + 1) end,
-           c.counted <= 100000, c.waiting, c.oldest_landed_at
-      from test_mv.load_metadata m
-     cross join lateral (
-               select count(*) as counted, count(*) filter (where n.landed_xid >= h.horizon) as waiting,
-                      min(n.landed_at) as oldest_landed_at, min(n.id) as first_id
-                 from (select r.id, r.landed_xid, r.landed_at
-                         from public.fake_json_request r
-                        where (r.landed_xid, r.id) > (m.last_xid, m.last_request_id)
-                        order by r.landed_xid, r.id
-                        limit 100001) n,
-                      (select test_mv.load_horizon() as horizon) h) c
+           c.counted <= 10000, c.waiting, c.oldest_landed_at
+      from test_mv.load_metadata m,
+           -- Lateral, so that the position is the index scan's bound (in a plain join it was a filter after a scan
+           -- of the index from its start, every document ever landed). The horizon as a subquery, computed once (in
+           -- FROM it was pulled up and computed for every document).
+           lateral (select count(*) as counted,
+                           count(*) filter (where n.landed_xid >= (select test_mv.load_horizon())) as waiting,
+                           min(n.landed_at) as oldest_landed_at, min(n.id) as first_id
+                      from (select r.id, r.landed_xid, r.landed_at
+                              from public.fake_json_request r
+                             where (r.landed_xid, r.id) > (m.last_xid, m.last_request_id)
+                             order by r.landed_xid, r.id
+                             limit 10001) n) c
 $$;
 
 -- held_back_by(): the oldest transaction of this database that has written something and is still open, the one

@@ -4,6 +4,7 @@ import io.incrementalloader.Elapsed;
 import io.incrementalloader.db.ConnectionSettings;
 import io.incrementalloader.load.BatchFigures;
 import io.incrementalloader.load.BatchLoader;
+import io.incrementalloader.load.LoadingPause;
 import io.incrementalloader.load.RunHealth;
 import io.incrementalloader.verify.Reconciliation;
 import io.incrementalloader.verify.RunCheck;
@@ -31,6 +32,11 @@ final class LoadCommand extends DatabaseCommand {
     int run(ConnectionSettings settings) throws Exception {
         long started = System.nanoTime();
         try (Connection connection = settings.open(); RunChecker checker = new RunChecker(settings)) {
+            LoadingPause pause = LoadingPause.current(connection);
+            if (pause != null) {
+                out().println("Nothing loaded: " + pause.describe() + ". Resume with: resume");
+                return 0;
+            }
             BatchFigures figures;
             RunCheck.Verdict verdict;
             try {

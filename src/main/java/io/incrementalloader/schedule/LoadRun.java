@@ -5,6 +5,7 @@ import io.incrementalloader.db.ConnectionSettings;
 import io.incrementalloader.db.Migrations;
 import io.incrementalloader.load.BatchFigures;
 import io.incrementalloader.load.BatchLoader;
+import io.incrementalloader.load.LoadingPause;
 import io.incrementalloader.load.RunHealth;
 import io.incrementalloader.verify.RunCheck;
 import io.incrementalloader.verify.RunChecker;
@@ -83,6 +84,12 @@ public final class LoadRun implements Job {
                 if (!tryLock(connection)) {
                     log.info("run skipped: another instance is loading");
                     return RunOutcome.SKIPPED;
+                }
+                LoadingPause pause = LoadingPause.current(connection);
+                if (pause != null) {
+                    log.info("run paused: {}; nothing taken (resume: the resume command, or CALL resume_loading())",
+                            pause.describe());
+                    return RunOutcome.PAUSED;
                 }
                 batchStarted = System.nanoTime();
                 BatchFigures figures = loader.drain(connection, stopping, total -> afterBatch(total, checker));

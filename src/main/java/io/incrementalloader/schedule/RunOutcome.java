@@ -6,6 +6,8 @@ public enum RunOutcome {
     DONE,
     /** Another instance was running; this one left the work to it. */
     SKIPPED,
+    /** Loading is paused (pause_loading): it took nothing. */
+    PAUSED,
     /** It failed (the database went away, say); the scheduler retries once. */
     FAILED
 }

@@ -19,6 +19,7 @@ import io.incrementalloader.generated.test_mv.Routines;
 import io.incrementalloader.generated.test_mv.tables.records.LoadMetadataRecord;
 import io.incrementalloader.generated.test_mv.tables.records.RunChecksRecord;
 import io.incrementalloader.generated.test_mv.tables.records.RunHealthRecord;
+import io.incrementalloader.load.LoadingPause;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -28,7 +29,7 @@ import java.util.List;
 import org.jooq.DSLContext;
 
 /** Where the loader stands, read in one go: the position, what is pending and how old, the totals, the last batches. */
-public record LoaderStatus(Position position, Pending pending, List<Blocked> blocked, Totals totals,
+public record LoaderStatus(Position position, LoadingPause paused, Pending pending, List<Blocked> blocked, Totals totals,
                            Runs runs, Checks checks, List<Batch> lastBatches, List<Rejection> lastErrors) {
 
     public record Position(long lastRequestId, String lastXid, LocalDate lastDate, String lastHash, Long lastBatchId,
@@ -36,7 +37,7 @@ public record LoaderStatus(Position position, Pending pending, List<Blocked> blo
     }
 
     /**
-     * Documents landed past the position: counted up to 100,000, estimated beyond ({@code exact} false; see
+     * Documents landed past the position: counted up to 10,000, estimated beyond ({@code exact} false; see
      * test_mv.pending). {@code waiting} of them belong to transactions younger than one still open, which the loader
      * waits for; {@code heldBackBy} names the oldest open transaction when that matters.
      */
@@ -144,7 +145,7 @@ public record LoaderStatus(Position position, Pending pending, List<Blocked> blo
                 .fetch(e -> new Rejection(e.value1(), e.value2(), e.value3()));
         List<Blocked> blocked = sql.selectFrom(BLOCKED_LOADERS.call())
                 .fetch(b -> new Blocked(b.getPid(), b.getApplication(), b.getWaitingFor()));
-        return new LoaderStatus(position, pending, blocked, totals, runs, checks, batches, errors);
+        return new LoaderStatus(position, LoadingPause.current(sql), pending, blocked, totals, runs, checks, batches, errors);
     }
 
     private static Check check(RunChecksRecord c) {
@@ -159,6 +160,10 @@ public record LoaderStatus(Position position, Pending pending, List<Blocked> blo
                 position.lastRequestId(), position.lastDate() == null ? "-" : position.lastDate(),
                 position.lastHash() == null ? "-" : position.lastHash(),
                 position.lastBatchId() == null ? "-" : position.lastBatchId(), ago(position.updatedAt())));
+        if (paused != null) {
+            out.append(String.format("Paused     since %s by %s: %s (resume: the resume command, or CALL resume_loading())%n",
+                    ago(paused.pausedAt()), Printable.of(paused.pausedBy()), Printable.of(paused.reason())));
+        }
         String about = pending.exact() ? "" : "about ";
         out.append(String.format("Pending    %s%,d documents%s%n", about, pending.documents(), pending.documents() == 0 ? ""
                 : ", oldest landed " + ago(pending.oldestLandedAt()) + " (lag " + human(pending.lag()) + ")"));

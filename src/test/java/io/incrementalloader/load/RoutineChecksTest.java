@@ -27,6 +27,7 @@ class RoutineChecksTest {
                 + " join pg_namespace n on n.oid = p.pronamespace join pg_language l on l.oid = p.prolang"
                 + " where l.lanname = 'plpgsql' and n.nspname in ('public', 'test_mv') order by 1");
         assertEquals(List.of(List.of("load_batch(integer)"), List.of("load_pending(integer)"),
+                List.of("pause_loading(text)"), List.of("resume_loading()"),
                 List.of("test_mv.document_limit_problem(jsonb)"), List.of("test_mv.document_problem(jsonb)"),
                 List.of("test_mv.first_address_date(jsonb)"),
                 List.of("test_mv.load_horizon()"), List.of("test_mv.load_next_batch(integer)"),

@@ -60,6 +60,23 @@ class ServeTest {
     }
 
     @Test
+    void a_pause_stops_serve_which_says_why_and_a_resume_restarts_it() throws Exception {
+        db.execute("call pause_loading('downstream migration, until 18:00')");
+        Process instance = serve("paused", "--interval", "1s");
+        db.landNumbered(50);
+        Waiting.until(() -> log(instance).split("run paused: ", -1).length > 3, 30);
+        assertTrue(log(instance).contains("run paused: loading is paused since "), () -> log(instance));
+        assertTrue(log(instance).contains(": downstream migration, until 18:00; nothing taken"), () -> log(instance));
+        assertEquals(0, db.count("select count(*) from test_mv.clients"), "nothing taken while paused");
+
+        db.execute("call resume_loading()");
+        Waiting.until(() -> db.count("select count(*) from test_mv.clients") == 50, 30);
+        instance.destroy();
+        assertTrue(instance.waitFor(10, TimeUnit.SECONDS));
+        assertEquals(50, db.count("select sum(taken) from test_mv.load_batches"));
+    }
+
+    @Test
     void serve_blocked_on_a_position_a_dba_holds_stops_on_sigterm_within_10_seconds() throws Exception {
         db.landNumbered(10);
         try (Connection dba = db.connect(); Statement statement = dba.createStatement()) {

@@ -161,26 +161,26 @@ class StatusCommandTest {
     }
 
     /**
-     * A backlog is counted up to 100,000 documents and estimated beyond, so that status costs the same at any size;
+     * A backlog is counted up to 10,000 documents and estimated beyond, so that status costs the same at any size;
      * an estimate says so, in the JSON and in the text.
      */
     @Test
-    void a_backlog_past_100000_documents_is_estimated_and_says_so() throws Exception {
+    void a_backlog_past_10000_documents_is_estimated_and_says_so() throws Exception {
         db.execute("insert into fake_json_request (stage) select jsonb_build_object('application_id', g)"
-                + " from generate_series(1, 100002) g");
+                + " from generate_series(1, 10002) g");
         JsonNode estimated = statusJson();
         assertEquals(false, estimated.at("/pending/exact").asBoolean(true), estimated::toString);
-        assertEquals(100_002, estimated.at("/pending/documents").asLong(), "no landing rolled back: no gap in the ids");
-        assertEquals(100_002, estimated.at("/totals/landed").asLong());
+        assertEquals(10_002, estimated.at("/pending/documents").asLong(), "no landing rolled back: no gap in the ids");
+        assertEquals(10_002, estimated.at("/totals/landed").asLong());
         String text = Cli.run("status", "--url", db.settings().url()).out();
-        assertTrue(text.contains("Pending    about 100,002 documents"), text);
-        assertTrue(text.contains("Landed     about 100,002: loaded 0"), text);
+        assertTrue(text.contains("Pending    about 10,002 documents"), text);
+        assertTrue(text.contains("Landed     about 10,002: loaded 0"), text);
 
         db.execute("call load_batch(10)");
         JsonNode counted = statusJson();
         assertEquals(true, counted.at("/pending/exact").asBoolean(false), counted::toString);
-        assertEquals(99_992, counted.at("/pending/documents").asLong());
-        assertEquals(100_002, counted.at("/totals/landed").asLong());
+        assertEquals(9_992, counted.at("/pending/documents").asLong());
+        assertEquals(10_002, counted.at("/totals/landed").asLong());
         assertEquals(10, counted.at("/totals/loaded").asLong());
     }
 
