@@ -54,12 +54,14 @@ begin
 end
 $$;
 
--- load_next_batch(batch_size): loads the next batch_size landed documents, in one statement (and a second for the
--- run history), and returns the batch's figures (null when nothing was pending). load_batch(batch_size) is its
--- CALL-able face.
+-- write_batch(kind, batch_size, ids): the one place where documents become rows. Kind 'load' takes the next
+-- batch_size landed documents past the position and advances it (load_next_batch); 'reprocess' puts the rejected
+-- documents of ids through today's rules (reprocess_rejected); 'reload' re-derives the rows of the loaded documents
+-- of ids (reload_documents). It works in one statement (and a second for the run history) and returns the batch's
+-- figures (null when it took nothing).
 -- Guarantee: every document taken ends up exactly once in clients (with its rows), load_errors (with a reason
--- naming the field) or load_duplicates, in the same transaction that advances load_metadata; concurrent callers
--- queue on the metadata row, so any number of them give the result of one.
+-- naming the field) or load_duplicates, in the same transaction that advances load_metadata and its running
+-- totals; every kind of caller queues on the metadata row, so any number of them give the result of one.
 --
 -- How: the batch is judged first, one row a document: loadable or not (is_loadable, one fast test; the reason only
 -- for the rare rejected one, from document_problem), and for a loadable one whether it duplicates a loaded document
@@ -71,7 +73,7 @@ $$;
 --
 -- Security definer, so that a caller needs only EXECUTE (granted, never to PUBLIC); its search_path is pinned, so
 -- that nothing planted in a schema a caller can write to runs with its owner's rights.
-create or replace function test_mv.load_next_batch(p_batch_size integer)
+create or replace function test_mv.write_batch(p_kind text, p_batch_size integer, p_ids bigint[])
     returns test_mv.load_batches
     language plpgsql
     security definer
@@ -102,11 +104,16 @@ declare
     v_state    text;
     v_message  text;
     v_paused   record;
+    v_ids      bigint[];
 begin
     if p_batch_size is null or p_batch_size < 1 then
         raise exception 'load_batch: batch_size must be a positive integer, not %', coalesce(p_batch_size::text, 'null')
             using errcode = 'invalid_parameter_value',
                   hint = 'Call it as CALL load_batch(100).';
+    end if;
+    if p_kind is null or p_kind not in ('load', 'reprocess', 'reload') then
+        raise exception 'write_batch: kind must be load, reprocess or reload, not %', coalesce(p_kind, 'null')
+            using errcode = 'invalid_parameter_value';
     end if;
 
     -- Serialises callers: a second one waits here, then reads the position the first one committed.
@@ -125,14 +132,36 @@ begin
     <<attempt>>
     loop
         begin
+            if p_kind = 'reload' then
+                -- The rows to re-derive go first, in this attempt, so that a failed attempt brings them back.
+                v_ids := array(select i from unnest(p_ids) i order by i limit v_take);
+                perform test_mv.remove_child_rows(v_ids);
+            end if;
+            -- One branch a kind, each behind a test of the kind that the executor makes once (a generic plan keeps
+            -- all three; the two of other kinds cost their start-up only): the next documents past the position,
+            -- by its index; rejected documents by id, as load_errors keeps them; loaded documents by id.
             with batch as materialized (
-                select s.id, s.stage, jsonb_hash_extended(s.stage, 0) as document_key, s.landed_xid,
-                       test_mv.is_loadable(s.stage) as loadable
-                  from public.fake_json_request s
-                 where (s.landed_xid, s.id) > (v_position.last_xid, v_position.last_request_id)
-                   and s.landed_xid < v_horizon
-                 order by s.landed_xid, s.id
-                 limit v_take
+                (select s.id, s.stage, jsonb_hash_extended(s.stage, 0) as document_key, s.landed_xid,
+                        test_mv.is_loadable(s.stage) as loadable
+                   from public.fake_json_request s
+                  where p_kind = 'load'
+                    and (s.landed_xid, s.id) > (v_position.last_xid, v_position.last_request_id)
+                    and s.landed_xid < v_horizon
+                  order by s.landed_xid, s.id
+                  limit v_take)
+                union all
+                (select e.request_id, e.json_data, jsonb_hash_extended(e.json_data, 0), '0'::xid8,
+                        test_mv.is_loadable(e.json_data)
+                   from test_mv.load_errors e
+                  where p_kind = 'reprocess' and e.request_id = any(p_ids)
+                  order by e.request_id
+                  limit v_take)
+                union all
+                (select s.id, s.stage, jsonb_hash_extended(s.stage, 0), s.landed_xid, test_mv.is_loadable(s.stage)
+                   from public.fake_json_request s
+                  where p_kind = 'reload' and s.id = any(p_ids)
+                  order by s.id
+                  limit v_take)
             ),
             judged as materialized (
                 select t.id, t.stage, t.document_key, t.landed_xid, t.loadable,
@@ -143,11 +172,11 @@ begin
                        -- different documents too); a loaded one whose landing row was deleted cannot be compared, and its
                        -- key alone decides. Or it is a duplicate of the first equal one of this batch, looked for only when
                        -- its key occurs twice in the batch (a hash of the batch's repeated keys, usually empty: cheaper than
-                       -- sorting the batch to compare neighbours).
+                       -- sorting the batch to compare neighbours). A reloaded document is loaded: it is not its own twin.
                        case when t.loadable
                             then coalesce((select c.client_id
                                              from test_mv.clients c
-                                            where c.document_key = t.document_key
+                                            where c.document_key = t.document_key and c.client_id <> t.id
                                               and coalesce((select original.stage = t.stage
                                                               from public.fake_json_request original
                                                              where original.id = c.client_id), true)
@@ -170,7 +199,7 @@ begin
                 insert into test_mv.clients (client_id, application_id, document_key, batch_id)
                 select j.id, (j.stage -> 'application_id')::integer, j.document_key, v_batch_id
                   from judged j
-                 where j.loadable and j.duplicate_of is null
+                 where j.loadable and j.duplicate_of is null and p_kind <> 'reload' -- a reloaded one keeps its row
                 returning 1
             ),
             new_phones as (
@@ -221,7 +250,22 @@ begin
             ),
             new_errors as (
                 insert into test_mv.load_errors (request_id, batch_id, reason, json_data)
-                select j.id, v_batch_id, j.problem, j.stage from judged j where j.problem is not null
+                select j.id, v_batch_id, j.problem, j.stage from judged j where j.problem is not null and p_kind <> 'reprocess'
+                returning 1
+            ),
+            -- A reprocessed document still rejected keeps its row, with today's reason; one loaded or found a
+            -- duplicate now leaves load_errors: one outcome a document.
+            kept_errors as (
+                update test_mv.load_errors e
+                   set reason = j.problem, batch_id = v_batch_id, rejected_at = now()
+                  from judged j
+                 where p_kind = 'reprocess' and e.request_id = j.id and j.problem is not null
+                returning 1
+            ),
+            resolved_errors as (
+                delete from test_mv.load_errors e
+                 using judged j
+                 where p_kind = 'reprocess' and e.request_id = j.id and j.problem is null
                 returning 1
             ),
             new_duplicates as (
@@ -230,15 +274,21 @@ begin
                 returning 1
             ),
             advanced as (
-                -- A loadable document passed the limits, its text form among them (is_loadable): its md5 is taken
-                -- at once, without document_md5's look at a large document a second time. The running totals (V009)
-                -- add the rows this statement writes, so that they count what the tables hold.
+                -- Only a load moves the position. A loadable document passed the limits, its text form among them
+                -- (is_loadable): its md5 is taken at once, without document_md5's look at a large document a second
+                -- time. The running totals (V009) add the rows this statement writes and remove the rejections it
+                -- resolved, so that they count what the tables hold (a reload's clients: see reload_outcomes).
                 update test_mv.load_metadata m
-                   set last_xid = l.landed_xid, last_request_id = l.id, last_date = test_mv.first_address_date(l.stage),
-                       last_hash = case when l.loadable then md5(l.stage::text) else test_mv.document_md5(l.stage) end,
-                       last_batch_id = v_batch_id, updated_at = now(),
+                   set last_xid = case when p_kind = 'load' then l.landed_xid else m.last_xid end,
+                       last_request_id = case when p_kind = 'load' then l.id else m.last_request_id end,
+                       last_date = case when p_kind = 'load' then test_mv.first_address_date(l.stage) else m.last_date end,
+                       last_hash = case when p_kind <> 'load' then m.last_hash
+                                        when l.loadable then md5(l.stage::text) else test_mv.document_md5(l.stage) end,
+                       last_batch_id = case when p_kind = 'load' then v_batch_id else m.last_batch_id end,
+                       updated_at = case when p_kind = 'load' then now() else m.updated_at end,
                        loaded_documents = m.loaded_documents + (select count(*) from new_clients),
-                       rejected_documents = m.rejected_documents + (select count(*) from new_errors),
+                       rejected_documents = m.rejected_documents + (select count(*) from new_errors)
+                                            - (select count(*) from resolved_errors),
                        duplicate_documents = m.duplicate_documents + (select count(*) from new_duplicates)
                   from (select j.* from judged j order by j.landed_xid desc, j.id desc limit 1) l
                 returning m.last_xid, m.last_request_id
@@ -252,7 +302,10 @@ begin
                    v_batch.duplicates, v_batch.phones, v_batch.addresses, v_batch.products, v_batch.to_xid,
                    v_batch.to_request_id, v_batch.phone_ids, v_batch.address_ids, v_batch.product_ids
               from (select count(*) as taken, min(j.id) as first_request_id, max(j.id) as last_request_id from judged j) t
-             cross join (select (select count(*) from new_clients) as loaded, (select count(*) from new_errors) as rejected,
+             cross join (select (select count(*) from new_clients)
+                                    + (select count(*) from judged j
+                                        where p_kind = 'reload' and j.loadable and j.duplicate_of is null) as loaded,
+                                (select count(*) from new_errors) + (select count(*) from kept_errors) as rejected,
                                 (select count(*) from new_duplicates) as duplicates) w
              cross join (select count(*) as n, case when count(*) > 0 then int8range(min(phone_id), max(phone_id), '[]') end as ids
                            from new_phones) p
@@ -268,10 +321,15 @@ begin
                 raise;
             elsif v_take > 1 then
                 v_take := v_take / 2;
-            else
+            elsif p_kind = 'load' then
                 v_batch := test_mv.reject_next_document(v_position, v_horizon, v_batch_id,
                                                         format('the batch failed on this document: %s %s', v_state,
                                                                left(v_message, 500)));
+                exit attempt;
+            else
+                v_batch := test_mv.reject_listed_document(p_kind, (select min(i) from unnest(p_ids) i), v_position,
+                                                          v_batch_id, format('the batch failed on this document: %s %s',
+                                                                             v_state, left(v_message, 500)));
                 exit attempt;
             end if;
         end;
@@ -279,6 +337,10 @@ begin
 
     if v_batch.taken = 0 then
         return null;
+    end if;
+    if p_kind <> 'load' then
+        perform test_mv.settle_redone_documents(p_kind, v_batch_id, v_batch.first_request_id, v_batch.last_request_id,
+                                                p_ids);
     end if;
     -- A statement of its own, so that finished_at comes after the foreign-key checks of the rows, which run when
     -- the statement that wrote them ends (a third of a batch's time).
@@ -288,7 +350,7 @@ begin
     v_batch.started_at      := v_started;
     v_batch.finished_at     := clock_timestamp();
     v_batch.batch_size      := p_batch_size;
-    v_batch.kind            := 'load';
+    v_batch.kind            := p_kind;
     v_batch.caller          := coalesce(nullif(current_setting('application_name'), ''), 'unnamed')
                            || ' (pid ' || pg_backend_pid() || ')';
     insert into test_mv.load_batches select v_batch.*;
@@ -297,7 +359,20 @@ begin
 end
 $$;
 
--- load_batch(batch_size): the procedure DBAs and schedulers CALL; see load_next_batch for what it guarantees.
+-- load_next_batch(batch_size): loads the next batch_size landed documents past the position (write_batch, kind
+-- 'load'), and returns the batch's figures, null when nothing was pending or loading is paused.
+create or replace function test_mv.load_next_batch(p_batch_size integer)
+    returns test_mv.load_batches
+    language plpgsql
+    security definer
+    set search_path = pg_catalog, pg_temp
+as $$
+begin
+    return test_mv.write_batch('load', p_batch_size, null);
+end
+$$;
+
+-- load_batch(batch_size): the procedure DBAs and schedulers CALL; see write_batch for what it guarantees.
 -- Security definer like load_next_batch, so that EXECUTE on it is all a DBA's role needs.
 create or replace procedure public.load_batch(p_batch_size integer default 100)
     language plpgsql
@@ -309,6 +384,8 @@ begin
 end
 $$;
 
--- Loading is granted, never assumed: see the README's roles.
+-- Loading is granted, never assumed: see the README's roles. write_batch is called only by the routines above and
+-- those of the data's lifecycle, which run as its owner.
+revoke all on function test_mv.write_batch(text, integer, bigint[]) from public;
 revoke all on function test_mv.load_next_batch(integer) from public;
 revoke all on procedure public.load_batch(integer) from public;

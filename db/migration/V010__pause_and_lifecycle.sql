@@ -15,11 +15,12 @@ create table test_mv.load_control (
 insert into test_mv.load_control default values;
 
 -- What a batch of the run history did: took the next documents past the position ('load'), put rejected documents
--- through today's rules ('reprocess'), or re-derived the rows of loaded ones ('reload'). Only 'load' moves the
+-- through today's rules ('reprocess'), re-derived the rows of loaded ones ('reload'), or rejected a loaded one by
+-- hand ('reject'). Only 'load' moves the
 -- position; the others record the position they found, before and after.
 alter table test_mv.load_batches
     add column kind text not null default 'load',
-    add constraint ck_load_batches_kind check (kind in ('load', 'reprocess', 'reload'));
+    add constraint ck_load_batches_kind check (kind in ('load', 'reprocess', 'reload', 'reject'));
 
 -- Retention: landing rows removed by prune_landing, counted beside the outcomes (landed = loaded + rejected +
 -- duplicates + pending + pruned).

@@ -1,0 +1,74 @@
+-- reload_documents(from_id, to_id): the day a mapping bug is found and fixed, the rows of the loaded documents of a
+-- range of ids are derived again from their landing rows (those not pruned), by today's mapping and rules, in
+-- batches of one transaction each: each document's old rows go and its new ones come in the same transaction
+-- (write_batch, kind 'reload'), serialised with the loader on the position's row. A document today's rules reject
+-- leaves clients for load_errors, and its duplicates follow it. The run history has a batch of kind 'reload' for
+-- each; the next check takes the documents in. Granted, never to PUBLIC: see the README's roles.
+
+-- reload_next_batch(after_id, to_id, batch_size): reloads the next batch_size loaded documents with an id past
+-- after_id and up to to_id whose landing row is kept; returns the batch, whose last_request_id is where the next
+-- call starts; null when none is left or loading is paused.
+create or replace function test_mv.reload_next_batch(p_after_id bigint, p_to_id bigint, p_batch_size integer)
+    returns test_mv.load_batches
+    language plpgsql
+    security definer
+    set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_ids   bigint[];
+    v_batch test_mv.load_batches;
+begin
+    if p_batch_size is null or p_batch_size < 1 then
+        raise exception 'reload_documents: batch_size must be a positive integer, not %', coalesce(p_batch_size::text, 'null')
+            using errcode = 'invalid_parameter_value';
+    end if;
+    v_ids := array(select c.client_id
+                     from test_mv.clients c
+                    where c.client_id > p_after_id and c.client_id <= p_to_id
+                      and exists (select 1 from public.fake_json_request s where s.id = c.client_id)
+                    order by c.client_id
+                    limit p_batch_size);
+    if cardinality(v_ids) = 0 then
+        return null;
+    end if;
+    v_batch := test_mv.write_batch('reload', p_batch_size, v_ids);
+    if v_batch.batch_id is null and not exists (select 1 from test_mv.load_control c where c.paused_at is not null) then
+        v_batch.taken := 0;
+        v_batch.last_request_id := v_ids[cardinality(v_ids)];
+    end if;
+    return v_batch;
+end
+$$;
+
+-- CALL it outside a transaction block: it commits after every batch (so it has no SET clause; every name is
+-- qualified instead).
+create or replace procedure public.reload_documents(p_from_id bigint, p_to_id bigint, p_batch_size integer default 1000)
+    language plpgsql
+as $$
+declare
+    v_batch test_mv.load_batches;
+    v_after bigint;
+    v_taken bigint := 0::bigint;
+    v_gone  bigint := 0::bigint;
+begin
+    if p_from_id is null or p_to_id is null or p_from_id > p_to_id then
+        raise exception 'reload_documents: give a range of request ids, from_id <= to_id (not % to %)',
+            coalesce(p_from_id::text, 'null'), coalesce(p_to_id::text, 'null')
+            using errcode = 'invalid_parameter_value',
+                  hint = 'Call it as CALL reload_documents(1, 1000000).';
+    end if;
+    v_after := p_from_id - 1;
+    loop
+        v_batch := test_mv.reload_next_batch(v_after, p_to_id, p_batch_size);
+        exit when v_batch.last_request_id is null;
+        v_after := v_batch.last_request_id;
+        v_taken := v_taken + v_batch.taken::bigint;
+        v_gone  := v_gone + coalesce(v_batch.rejected, 0)::bigint + coalesce(v_batch.duplicates, 0)::bigint;
+        commit;
+    end loop;
+    raise notice 'reloaded % document(s); % of them are no longer loaded (rejected, or duplicates)', v_taken, v_gone;
+end
+$$;
+
+revoke all on function test_mv.reload_next_batch(bigint, bigint, integer) from public;
+revoke all on procedure public.reload_documents(bigint, bigint, integer) from public;

@@ -1,0 +1,52 @@
+package io.incrementalloader.lifecycle;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.incrementalloader.testing.Cli;
+import io.incrementalloader.testing.TestDatabase;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** reload_documents: the rows of loaded documents derived again from their landing rows, each once. */
+class ReloadTest {
+    @RegisterExtension
+    static final TestDatabase db = new TestDatabase();
+
+    @Test
+    void a_deliberately_damaged_row_is_restored_and_every_row_is_there_once() {
+        db.landNumbered(250);
+        db.execute("call load_pending(100)");
+        List<List<Object>> before = db.query("select client_id, position, type, number from test_mv.phones order by 1, 2");
+        db.execute("update test_mv.phones set number = 'tampered' where client_id = 42");
+        db.execute("delete from test_mv.phones where client_id = 200");
+        db.execute("update test_mv.clients set application_id = -1 where client_id = 7");
+        assertEquals(1, Cli.run("verify", "--url", db.settings().url()).exitCode(), "the damage is seen");
+
+        Cli.Result reload = Cli.run("reload", "--url", db.settings().url(), "--from-id", "1", "--to-id", "250",
+                "--batch-size", "30");
+        assertEquals(0, reload.exitCode(), reload::toString);
+        assertTrue(reload.out().contains("reloaded 250 document(s); 0 of them are no longer loaded"), reload::toString);
+
+        assertEquals(before, db.query("select client_id, position, type, number from test_mv.phones order by 1, 2"));
+        assertEquals(6, db.count("select application_id from test_mv.clients where client_id = 7"));
+        assertEquals(9, db.count("select count(*) from test_mv.load_batches where kind = 'reload'"));
+        assertEquals(List.of(List.of(250L, 0L, 0L)), db.query("select loaded_documents, rejected_documents,"
+                + " duplicate_documents from test_mv.load_metadata"));
+        assertEquals(0, Cli.run("verify", "--url", db.settings().url()).exitCode());
+        assertEquals(0, Cli.run("load", "--url", db.settings().url()).exitCode(), "the next run's check is sound");
+    }
+
+    @Test
+    void only_the_range_is_reloaded_and_a_bad_range_is_refused() {
+        db.landNumbered(20);
+        db.execute("call load_batch(100)");
+        db.execute("call reload_documents(5, 9)");
+        assertEquals(List.of(List.of(5L, 9L, 5)), db.query("select min(client_id), max(client_id), count(*)::int"
+                + " from test_mv.clients where batch_id = 2"));
+        Cli.Result bad = Cli.run("reload", "--url", db.settings().url(), "--from-id", "9", "--to-id", "5");
+        assertEquals(2, bad.exitCode(), bad::toString);
+        assertTrue(bad.err().contains("reload_documents: give a range of request ids"), bad::toString);
+    }
+}
