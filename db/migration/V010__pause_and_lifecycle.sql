@@ -22,9 +22,23 @@ alter table test_mv.load_batches
     add column kind text not null default 'load',
     add constraint ck_load_batches_kind check (kind in ('load', 'reprocess', 'reload', 'reject'));
 
--- Retention: landing rows removed by prune_landing, counted beside the outcomes (landed = loaded + rejected +
--- duplicates + pending + pruned).
-alter table test_mv.load_metadata
+-- Retention (prune_landing): how many landing rows of documents with an outcome were removed, kept on load_control
+-- (whose row no batch locks, so that pruning never waits for the loader nor makes it wait); and the ranges of ids
+-- each pruning batch removed, so that verify can tell a pruned landing row (its document is no longer checkable)
+-- from one deleted by hand (a difference).
+alter table test_mv.load_control
     add column pruned_documents bigint not null default 0;
-comment on column test_mv.load_metadata.pruned_documents is
-    'Landing rows of documents with an outcome removed by prune_landing so far.';
+comment on column test_mv.load_control.pruned_documents is
+    'Landing rows of documents with an outcome removed by prune_landing so far (landed = loaded + rejected + '
+    'duplicates + pending, whose landing rows number landed - pruned).';
+
+create table test_mv.pruned_ranges (
+    prune_id  bigint      generated always as identity,
+    from_id   bigint      not null,
+    to_id     bigint      not null,
+    documents integer     not null,
+    pruned_at timestamptz not null default now(),
+    constraint pk_pruned_ranges primary key (prune_id)
+);
+comment on table test_mv.pruned_ranges is
+    'One row a pruning batch: the lowest and highest request id whose landing row it removed, and how many.';

@@ -14,10 +14,16 @@ final class VerifyCommand extends DatabaseCommand {
     int run(ConnectionSettings settings) throws Exception {
         long started = System.nanoTime();
         List<Reconciliation.Difference> differences;
+        long notCheckable;
         try (Connection connection = settings.open()) {
             differences = Reconciliation.check(connection);
+            notCheckable = Reconciliation.notCheckable(connection);
         }
         double seconds = Elapsed.secondsSince(started);
+        if (notCheckable > 0) {
+            out().printf("Not checkable: %,d document(s) whose landing rows were pruned (prune_landing); their rows and"
+                    + " outcomes are kept, and nothing is left to derive them from.%n", notCheckable);
+        }
         if (differences.isEmpty()) {
             out().printf("Sound: clients, phones, addresses, products and load_duplicates hold exactly what the "
                     + "loaded documents say, and every taken document is accounted for once (%.1f s).%n", seconds);

@@ -4,6 +4,7 @@ import static io.incrementalloader.generated.test_mv.Tables.BLOCKED_LOADERS;
 import static io.incrementalloader.generated.test_mv.Tables.CHANGED_DOCUMENTS;
 import static io.incrementalloader.generated.test_mv.Tables.FAILED_RUNS;
 import static io.incrementalloader.generated.test_mv.Tables.LOAD_BATCHES;
+import static io.incrementalloader.generated.test_mv.Tables.LOAD_CONTROL;
 import static io.incrementalloader.generated.test_mv.Tables.LOAD_ERRORS;
 import static io.incrementalloader.generated.test_mv.Tables.LOAD_METADATA;
 import static io.incrementalloader.generated.test_mv.Tables.PENDING;
@@ -56,9 +57,10 @@ public record LoaderStatus(Position position, LoadingPause paused, Pending pendi
 
     /**
      * The documents' outcomes, from the running totals the loader keeps on its position (V009), and the documents
-     * landed: those with an outcome and those pending (an estimate when the pending are).
+     * landed: those with an outcome and those pending (an estimate when the pending are); and of the landed, how
+     * many landing rows retention removed (prune_landing).
      */
-    public record Totals(long landed, long loaded, long rejected, long duplicates) {
+    public record Totals(long landed, long loaded, long rejected, long duplicates, long pruned) {
     }
 
     /**
@@ -122,7 +124,8 @@ public record LoaderStatus(Position position, LoadingPause paused, Pending pendi
         // Every figure here costs the same at any size: the totals are kept, not counted (V009).
         Totals totals = new Totals(
                 m.getLoadedDocuments() + m.getRejectedDocuments() + m.getDuplicateDocuments() + pending.documents(),
-                m.getLoadedDocuments(), m.getRejectedDocuments(), m.getDuplicateDocuments());
+                m.getLoadedDocuments(), m.getRejectedDocuments(), m.getDuplicateDocuments(),
+                sql.select(LOAD_CONTROL.PRUNED_DOCUMENTS).from(LOAD_CONTROL).fetchSingle().value1());
 
         RunHealthRecord health = sql.selectFrom(RUN_HEALTH).fetchSingle();
         Failure lastFailure = health.getLastFailureId() == null ? null : sql.selectFrom(FAILED_RUNS)
@@ -176,8 +179,9 @@ public record LoaderStatus(Position position, LoadingPause paused, Pending pendi
                     Printable.of(b.application()), b.waitingFor() == null ? "a session that has just ended"
                             : Printable.of(b.waitingFor())));
         }
-        out.append(String.format("Landed     %s%,d: loaded %,d, rejected %,d, duplicates %,d%n", about, totals.landed(),
-                totals.loaded(), totals.rejected(), totals.duplicates()));
+        out.append(String.format("Landed     %s%,d: loaded %,d, rejected %,d, duplicates %,d%s%n", about, totals.landed(),
+                totals.loaded(), totals.rejected(), totals.duplicates(), totals.pruned() == 0 ? ""
+                        : String.format("; pruned %,d landing rows", totals.pruned())));
         if (runs.lastSuccessAt() != null || runs.lastFailure() != null) {
             out.append(String.format("Runs       the last run of load or serve that succeeded: %s%n",
                     ago(runs.lastSuccessAt())));

@@ -10,6 +10,7 @@ import static io.incrementalloader.generated.test_mv.Tables.LOAD_ERRORS;
 import static io.incrementalloader.generated.test_mv.Tables.LOAD_METADATA;
 import static io.incrementalloader.generated.test_mv.Tables.PHONES;
 import static io.incrementalloader.generated.test_mv.Tables.PRODUCTS;
+import static io.incrementalloader.generated.test_mv.Tables.PRUNED_RANGES;
 import static org.jooq.impl.DSL.coalesce;
 import static org.jooq.impl.DSL.condition;
 import static org.jooq.impl.DSL.count;
@@ -71,7 +72,24 @@ public final class Reconciliation {
 
     private Reconciliation(DSLContext sql, Scope scope) {
         this.sql = sql;
-        this.scope = scope;
+        this.scope = scope.withoutPruned(sql);
+    }
+
+    /**
+     * How many documents verify cannot check because prune_landing removed their landing rows: loaded, rejected or
+     * duplicates whose landing row is gone, within the ranges pruning removed.
+     */
+    public static long notCheckable(Connection connection) throws SQLException {
+        return Snapshot.read(connection, sql -> {
+            if (!sql.fetchExists(PRUNED_RANGES)) {
+                return 0L;
+            }
+            Table<?> outcomes = select(CLIENTS.CLIENT_ID.as("id")).from(CLIENTS)
+                    .unionAll(select(LOAD_ERRORS.REQUEST_ID).from(LOAD_ERRORS))
+                    .unionAll(select(LOAD_DUPLICATES.REQUEST_ID).from(LOAD_DUPLICATES)).asTable("o");
+            return (long) sql.fetchCount(sql.selectFrom(outcomes)
+                    .where(not(Scope.checkable(outcomes.field("id", Long.class)))));
+        });
     }
 
     /**
@@ -383,8 +401,8 @@ public final class Reconciliation {
     }
 
     /**
-     * The first loaded document, other than {@code id}, equal as jsonb to {@code stage} (whose key is {@code key});
-     * null for none. Correlated
+     * The first loaded document, other than {@code id}, equal as jsonb to {@code stage} (whose key is {@code key}),
+     * or with that key and its landing row pruned; null for none. Correlated
      * subqueries all the way down, without a join: each is an index probe a row whatever the planner thinks (a
      * run's check forbids nested-loop joins), and min(), not ORDER BY ... LIMIT 1, which the planner may answer by
      * walking all clients in key order.
@@ -395,7 +413,9 @@ public final class Reconciliation {
         Field<JSONB> itsDocument = select(sb.STAGE).from(sb).where(sb.ID.eq(b.CLIENT_ID)).asField();
         return select(min(b.CLIENT_ID)).from(b)
                 .where(b.DOCUMENT_KEY.eq(key))
-                .and(b.CLIENT_ID.ne(id)).and(itsDocument.eq(stage))
+                // A loaded one whose landing row was pruned has no document left to compare: its key alone decides,
+                // as it does for the loader.
+                .and(b.CLIENT_ID.ne(id)).and(itsDocument.eq(stage).or(itsDocument.isNull()))
                 .asField();
     }
 

@@ -1,16 +1,21 @@
 package io.incrementalloader.verify;
 
+import static io.incrementalloader.generated.public_.Tables.FAKE_JSON_REQUEST;
 import static io.incrementalloader.generated.test_mv.Tables.CHANGED_DOCUMENTS;
 import static io.incrementalloader.generated.test_mv.Tables.CLIENTS;
 import static io.incrementalloader.generated.test_mv.Tables.LOAD_BATCHES;
+import static io.incrementalloader.generated.test_mv.Tables.PRUNED_RANGES;
 import static org.jooq.impl.DSL.condition;
+import static org.jooq.impl.DSL.exists;
 import static org.jooq.impl.DSL.falseCondition;
 import static org.jooq.impl.DSL.field;
 import static org.jooq.impl.DSL.inline;
 import static org.jooq.impl.DSL.max;
 import static org.jooq.impl.DSL.min;
 import static org.jooq.impl.DSL.noCondition;
+import static org.jooq.impl.DSL.notExists;
 import static org.jooq.impl.DSL.select;
+import static org.jooq.impl.DSL.selectOne;
 
 import org.jooq.Condition;
 import org.jooq.DSLContext;
@@ -31,7 +36,7 @@ import org.jooq.Record8;
  * such a check reads the child tables whole.
  */
 public final class Scope {
-    private static final Scope EVERYTHING = new Scope(null, null, 0);
+    private static final Scope EVERYTHING = new Scope(null, null, 0, false);
 
     /** A half-open range of ids [lower, upper). */
     private record Ids(long lower, long upper) {
@@ -45,11 +50,36 @@ public final class Scope {
     private final boolean everything;
     private final Batches batches;
     private final long lastChangeId;
+    private final boolean pruned;
 
-    private Scope(Batches batches, Boolean everything, long lastChangeId) {
+    private Scope(Batches batches, Boolean everything, long lastChangeId, boolean pruned) {
         this.batches = batches;
         this.everything = everything == null;
         this.lastChangeId = lastChangeId;
+        this.pruned = pruned;
+    }
+
+    /**
+     * The same scope without the documents whose landing rows were pruned (prune_landing): with no document left to
+     * derive their rows from, their rows and outcomes cannot be checked, and are left out rather than reported as
+     * differences. Only when the database has pruned anything, so that a database that never did pays nothing.
+     */
+    Scope withoutPruned(DSLContext sql) {
+        boolean any = sql.fetchExists(PRUNED_RANGES);
+        return any == pruned ? this : new Scope(batches, everything ? null : false, lastChangeId, any);
+    }
+
+    /**
+     * Whether the document id is checkable: its landing row is there, or no pruning batch removed ids around it (a
+     * landing row deleted by hand stays a difference).
+     */
+    static Condition checkable(Field<Long> id) {
+        return exists(selectOne().from(FAKE_JSON_REQUEST).where(FAKE_JSON_REQUEST.ID.eq(id)))
+                .or(notExists(selectOne().from(PRUNED_RANGES).where(id.between(PRUNED_RANGES.FROM_ID, PRUNED_RANGES.TO_ID))));
+    }
+
+    private Condition checkableIf(Field<Long> id) {
+        return pruned ? checkable(id) : noCondition();
     }
 
     public static Scope everything() {
@@ -62,7 +92,7 @@ public final class Scope {
      * Throws when the first or the last batch has no positions recorded (batches loaded before version 7).
      */
     static Scope ofRun(DSLContext sql, long firstBatchId, long lastBatchId, long lastChangeId) {
-        return new Scope(firstBatchId == 0 ? null : batches(sql, firstBatchId, lastBatchId), false, lastChangeId);
+        return new Scope(firstBatchId == 0 ? null : batches(sql, firstBatchId, lastBatchId), false, lastChangeId, false);
     }
 
     private static Batches batches(DSLContext sql, long firstBatchId, long lastBatchId) {
@@ -108,6 +138,10 @@ public final class Scope {
      * (the range of their document ids bounds the scan, their batch ids pick the rows), or of a changed document.
      */
     Condition outcomes(Field<Long> requestId, Field<Long> batchId) {
+        return taken(requestId, batchId).and(checkableIf(requestId));
+    }
+
+    private Condition taken(Field<Long> requestId, Field<Long> batchId) {
         if (everything) {
             return noCondition();
         }
@@ -133,6 +167,10 @@ public final class Scope {
      * session's batch may have given ids inside the range meanwhile); or of a changed document.
      */
     private Condition rows(Ids ids, Field<Long> id, Field<Long> clientId) {
+        return written(ids, id, clientId).and(checkableIf(clientId));
+    }
+
+    private Condition written(Ids ids, Field<Long> id, Field<Long> clientId) {
         if (everything) {
             return noCondition();
         }

@@ -52,8 +52,9 @@ public final class TestDatabase implements BeforeAllCallback, AfterAllCallback, 
                 + " last_success_at = null;"
                 + " update test_mv.load_metadata set last_xid = '0', last_request_id = 0, last_date = null,"
                 + " last_hash = null, last_batch_id = null, updated_at = now(), loaded_documents = 0,"
-                + " rejected_documents = 0, duplicate_documents = 0, pruned_documents = 0;"
-                + " update test_mv.load_control set paused_at = null, paused_by = null, reason = null");
+                + " rejected_documents = 0, duplicate_documents = 0;"
+                + " update test_mv.load_control set paused_at = null, paused_by = null, reason = null,"
+                + " pruned_documents = 0; truncate test_mv.pruned_ranges restart identity");
     }
 
     public ConnectionSettings settings() {
