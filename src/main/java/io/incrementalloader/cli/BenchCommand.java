@@ -2,6 +2,7 @@ package io.incrementalloader.cli;
 
 import io.incrementalloader.UserError;
 import io.incrementalloader.bench.Benchmark;
+import io.incrementalloader.bench.RetentionBench;
 import io.incrementalloader.bench.StatusAtScale;
 import java.util.List;
 import picocli.CommandLine.Command;
@@ -38,8 +39,19 @@ final class BenchCommand extends ReportingCommand {
                     + " landed documents, for each N (e.g. 10000,1000000,10000000).")
     List<Integer> statusAt;
 
+    @Option(names = "--retention-at", paramLabel = "N", description = "Instead of the loader's scenarios: pruning N"
+            + " loaded documents by batched DELETE beside a load, and by dropping a partition (docs/retention.md).")
+    Integer retentionAt;
+
     @Override
     public Integer call() throws Exception {
+        if (retentionAt != null) {
+            if (retentionAt < 1) {
+                throw new UserError("--retention-at takes a positive document count, like 1000000.");
+            }
+            new RetentionBench(connection.settings(), database, retentionAt, out()).run();
+            return 0;
+        }
         if (statusAt != null && statusAt.stream().anyMatch(n -> n < 1)) {
             throw new UserError("--status-at takes positive document counts, like 10000,1000000.");
         }

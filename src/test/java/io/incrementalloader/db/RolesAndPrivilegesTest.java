@@ -32,12 +32,13 @@ class RolesAndPrivilegesTest {
     private static final String READER = "il_test_reader";
     private static final String CALLER = "il_test_caller";
     private static final String NOBODY = "il_test_nobody";
+    private static final String OPERATOR = "il_test_operator";
 
     @BeforeAll
     static void createTheReadmesRoles() {
         dropRoles();
         db.execute("create role " + PRODUCER + " login; create role " + LOADER + " login; create role " + READER + " login;"
-                + " create role " + CALLER + " login; create role " + NOBODY + " login");
+                + " create role " + CALLER + " login; create role " + NOBODY + " login; create role " + OPERATOR + " login");
         // Producer: INSERT on the whole landing table, more than the README asks for (INSERT (stage)).
         db.execute("grant insert on public.fake_json_request to " + PRODUCER);
         // Reader: what the README grants for status and verify.
@@ -56,11 +57,46 @@ class RolesAndPrivilegesTest {
         db.execute("grant usage on schema test_mv to " + CALLER + ";"
                 + " grant execute on routine public.load_batch(integer), public.load_pending(integer),"
                 + " test_mv.load_next_batch(integer) to " + CALLER);
+        // Operator: the README's grants for the data's lifecycle, on top of the loader's.
+        db.execute("grant " + LOADER + " to " + OPERATOR + ";"
+                + " grant execute on routine public.pause_loading(text), public.resume_loading(),"
+                + " public.reject_document(bigint, text),"
+                + " public.reprocess_rejected(text, bigint, bigint, timestamptz, timestamptz, integer, boolean),"
+                + " test_mv.reprocess_next_batch(bigint, text, bigint, bigint, timestamptz, timestamptz, integer),"
+                + " test_mv.count_rejected_to_reprocess(text, bigint, bigint, timestamptz, timestamptz),"
+                + " public.reload_documents(bigint, bigint, integer), test_mv.reload_next_batch(bigint, bigint, integer),"
+                + " public.prune_landing(interval, interval, interval, integer),"
+                + " test_mv.prune_next_batch(xid8, bigint, timestamptz, integer),"
+                + " test_mv.prune_history_batch(timestamptz, integer),"
+                + " test_mv.prune_duplicates_batch(bigint, bigint, integer) to " + OPERATOR);
+    }
+
+    @Test
+    void the_operator_runs_the_datas_lifecycle_and_the_loader_alone_cannot() throws SQLException {
+        db.land("{\"application_id\": 1}", "{\"application_id\": []}", "{\"application_id\": 3}");
+        try (Connection operator = as(OPERATOR); Statement s = operator.createStatement()) {
+            s.execute("call pause_loading('maintenance')");
+            s.execute("call resume_loading()");
+            s.execute("call load_pending(100)");
+            s.execute("call reject_document(3, 'test data')");
+            s.execute("call reprocess_rejected(p_dry_run => true)");
+            s.execute("call reprocess_rejected('rejected by hand%')");
+            s.execute("call reload_documents(1, 3)");
+            s.execute("call prune_landing(interval '0', interval '0', interval '0')");
+        }
+        assertEquals(2L, db.count("select loaded_documents from test_mv.load_metadata"));
+        assertEquals(3L, db.count("select pruned_documents from test_mv.load_control"));
+        try (Connection loader = as(LOADER); Statement s = loader.createStatement()) {
+            SQLException denied = assertThrows(SQLException.class, () -> s.execute("call pause_loading('x')"));
+            assertEquals("42501", denied.getSQLState());
+            denied = assertThrows(SQLException.class, () -> s.execute("call prune_landing(interval '0')"));
+            assertEquals("42501", denied.getSQLState());
+        }
     }
 
     @AfterAll
     static void dropRoles() {
-        for (String role : List.of(PRODUCER, LOADER, READER, CALLER, NOBODY)) {
+        for (String role : List.of(OPERATOR, PRODUCER, LOADER, READER, CALLER, NOBODY)) {
             db.execute("do $$ begin if exists (select 1 from pg_roles where rolname = '" + role + "') then"
                     + " execute 'drop owned by " + role + "'; execute 'drop role " + role + "'; end if; end $$");
         }

@@ -27,7 +27,8 @@ class RoutineChecksTest {
                 + " join pg_namespace n on n.oid = p.pronamespace join pg_language l on l.oid = p.prolang"
                 + " where l.lanname = 'plpgsql' and n.nspname in ('public', 'test_mv') order by 1");
         assertEquals(List.of(List.of("load_batch(integer)"), List.of("load_pending(integer)"),
-                List.of("pause_loading(text)"), List.of("reject_document(bigint,text)"),
+                List.of("pause_loading(text)"), List.of("prune_landing(interval,interval,interval,integer)"),
+                List.of("reject_document(bigint,text)"),
                 List.of("reload_documents(bigint,bigint,integer)"),
                 List.of("reprocess_rejected(text,bigint,bigint,timestamp with time zone,timestamp with time zone,integer,boolean)"),
                 List.of("resume_loading()"),
@@ -36,6 +37,9 @@ class RoutineChecksTest {
                 List.of("test_mv.first_address_date(jsonb)"),
                 List.of("test_mv.load_horizon()"), List.of("test_mv.load_next_batch(integer)"),
                 List.of("test_mv.note_changed_documents()"),
+                List.of("test_mv.prune_duplicates_batch(bigint,bigint,integer)"),
+                List.of("test_mv.prune_history_batch(timestamp with time zone,integer)"),
+                List.of("test_mv.prune_next_batch(xid8,bigint,timestamp with time zone,integer)"),
                 List.of("test_mv.record_run_check(bigint,bigint,bigint,integer,numeric,text)"),
                 List.of("test_mv.record_run_failure(text,text)"), List.of("test_mv.record_run_success()"),
                 List.of("test_mv.reject_duplicates_of(bigint[],bigint)"),
@@ -72,7 +76,8 @@ class RoutineChecksTest {
                 + " and not exists (select 1 from unnest(p.proconfig) c where c like 'search_path=%')"
                 + " and not exists (select 1 from pg_depend d where d.objid = p.oid and d.deptype = 'e')"
                 + " order by 1");
-        assertEquals(List.of(List.of("load_pending(integer)"), List.of("reload_documents(bigint,bigint,integer)"),
+        assertEquals(List.of(List.of("load_pending(integer)"),
+                List.of("prune_landing(interval,interval,interval,integer)"), List.of("reload_documents(bigint,bigint,integer)"),
                 List.of("reprocess_rejected(text,bigint,bigint,timestamp with time zone,timestamp with time zone,integer,boolean)"),
                 List.of("test_mv.document_md5(jsonb)"), List.of("test_mv.is_loadable(jsonb)")), unpinned);
     }
