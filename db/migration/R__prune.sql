@@ -40,7 +40,7 @@ begin
          where s.id = c.id and c.landed_at < p_cutoff
         returning s.id
     )
-    select (select count(*) from removed), (select min(x.id) from removed x), (select max(x.id) from removed x),
+    select (select count(*) from removed)::integer, (select min(x.id) from removed x), (select max(x.id) from removed x),
            (select c.landed_xid from chosen c order by c.landed_xid desc, c.id desc limit 1),
            (select c.id from chosen c order by c.landed_xid desc, c.id desc limit 1)
       into pruned, v_from, v_to, next_xid, next_id;
@@ -106,7 +106,7 @@ begin
            and not exists (select 1 from public.fake_json_request s where s.id = c.request_id)
         returning 1
     )
-    select (select count(*) from removed), (select max(c.request_id) from chosen c) into pruned, next_id;
+    select (select count(*) from removed)::integer, (select max(c.request_id) from chosen c) into pruned, next_id;
 end
 $$;
 
@@ -120,7 +120,7 @@ create or replace procedure public.prune_landing(p_older_than interval,
 as $$
 declare
     v_cutoff   timestamptz;
-    v_xid      xid8   := '0';
+    v_xid      xid8   := '0'::xid8;
     v_id       bigint := 0::bigint;
     v_batch    record;
     v_landing  bigint := 0::bigint;
@@ -152,7 +152,7 @@ begin
         v_batch_id := coalesce((select min(b.batch_id) from test_mv.load_batches b
                                  where b.started_at >= now() - p_duplicates_older_than),
                                (select coalesce(max(b.batch_id), 0) + 1 from test_mv.load_batches b));
-        v_id := 0;
+        v_id := 0::bigint;
         loop
             select * into v_batch from test_mv.prune_duplicates_batch(v_id, v_batch_id, p_batch_size);
             exit when v_batch.next_id is null;
