@@ -16,6 +16,7 @@ create or replace function test_mv.reload_next_batch(p_after_id bigint, p_to_id 
 as $$
 declare
     v_ids   bigint[];
+    v_last  bigint;
     v_batch test_mv.load_batches;
 begin
     if p_batch_size is null or p_batch_size < 1 then
@@ -31,10 +32,18 @@ begin
     if cardinality(v_ids) = 0 then
         return null;
     end if;
-    v_batch := test_mv.write_batch('reload', p_batch_size, v_ids);
+    -- Their landing rows are what the rows are derived from: locked, so that a pruning in between cannot remove one
+    -- after its document's rows went (prune_landing's DELETE waits for this transaction); those pruned already drop out.
+    v_last := v_ids[cardinality(v_ids)];
+    perform 1 from public.fake_json_request s where s.id = any(v_ids) for share;
+    v_ids := array(select s.id from public.fake_json_request s where s.id = any(v_ids) order by s.id);
+    if cardinality(v_ids) > 0 then
+        v_batch := test_mv.write_batch('reload', p_batch_size, v_ids);
+    end if;
     if v_batch.batch_id is null and not exists (select 1 from test_mv.load_control c where c.paused_at is not null) then
+        -- Nothing to reload here (pruned, or reloaded by another caller meanwhile): the next call starts after them.
         v_batch.taken := 0;
-        v_batch.last_request_id := v_ids[cardinality(v_ids)];
+        v_batch.last_request_id := v_last;
     end if;
     return v_batch;
 end
