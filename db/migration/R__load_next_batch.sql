@@ -12,6 +12,24 @@ as $$
            or p_sqlstate in ('XX001', 'XX002')
 $$;
 
+-- one_rejection(id, to_xid, to_request_id): the figures of a batch that rejected one document and nothing else, the
+-- position after it given; what the safety nets return.
+create or replace function test_mv.one_rejection(p_id bigint, p_to_xid xid8, p_to_request_id bigint)
+    returns test_mv.load_batches
+    language plpgsql immutable
+    set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_batch test_mv.load_batches;
+begin
+    select 1, p_id, p_id, 0, 1, 0, 0, 0, 0, p_to_xid, p_to_request_id
+      into v_batch.taken, v_batch.first_request_id, v_batch.last_request_id, v_batch.loaded, v_batch.rejected,
+           v_batch.duplicates, v_batch.phones, v_batch.addresses, v_batch.products, v_batch.to_xid,
+           v_batch.to_request_id;
+    return v_batch;
+end
+$$;
+
 -- reject_next_document(position, horizon, batch_id, reason): the safety net's last step, for the one document that
 -- fails alone: rejects the next document past the position with the reason, and advances the position to it.
 -- It reads nothing of the document but what identifies it, since the document is what fails.
@@ -25,7 +43,6 @@ declare
     v_document record;
     v_hash     text;
     v_date     date;
-    v_batch    test_mv.load_batches;
 begin
     select s.id, s.stage, s.landed_xid into strict v_document
       from public.fake_json_request s
@@ -46,11 +63,7 @@ begin
        set last_xid = v_document.landed_xid, last_request_id = v_document.id, last_date = v_date,
            last_hash = v_hash, last_batch_id = p_batch_id, updated_at = now(),
            rejected_documents = rejected_documents + 1;
-    select 1, v_document.id, v_document.id, 0, 1, 0, 0, 0, 0, v_document.landed_xid, v_document.id
-      into v_batch.taken, v_batch.first_request_id, v_batch.last_request_id, v_batch.loaded, v_batch.rejected,
-           v_batch.duplicates, v_batch.phones, v_batch.addresses, v_batch.products, v_batch.to_xid,
-           v_batch.to_request_id;
-    return v_batch;
+    return test_mv.one_rejection(v_document.id, v_document.landed_xid, v_document.id);
 end
 $$;
 
@@ -387,5 +400,6 @@ $$;
 -- Loading is granted, never assumed: see the README's roles. write_batch is called only by the routines above and
 -- those of the data's lifecycle, which run as its owner.
 revoke all on function test_mv.write_batch(text, integer, bigint[]) from public;
+revoke all on function test_mv.one_rejection(bigint, xid8, bigint) from public;
 revoke all on function test_mv.load_next_batch(integer) from public;
 revoke all on procedure public.load_batch(integer) from public;

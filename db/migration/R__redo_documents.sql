@@ -76,8 +76,6 @@ create or replace function test_mv.reject_listed_document(p_kind text, p_id bigi
     language plpgsql
     set search_path = pg_catalog, pg_temp
 as $$
-declare
-    v_batch test_mv.load_batches;
 begin
     if p_kind = 'reprocess' then
         update test_mv.load_errors set reason = p_reason, batch_id = p_batch_id, rejected_at = now()
@@ -89,11 +87,7 @@ begin
         select s.id, p_batch_id, p_reason, s.stage from public.fake_json_request s where s.id = p_id;
         update test_mv.load_metadata set rejected_documents = rejected_documents + 1;
     end if;
-    select 1, p_id, p_id, 0, 1, 0, 0, 0, 0, p_position.last_xid, p_position.last_request_id
-      into v_batch.taken, v_batch.first_request_id, v_batch.last_request_id, v_batch.loaded, v_batch.rejected,
-           v_batch.duplicates, v_batch.phones, v_batch.addresses, v_batch.products, v_batch.to_xid,
-           v_batch.to_request_id;
-    return v_batch;
+    return test_mv.one_rejection(p_id, p_position.last_xid, p_position.last_request_id);
 end
 $$;
 

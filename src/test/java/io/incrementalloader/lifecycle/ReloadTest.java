@@ -38,6 +38,35 @@ class ReloadTest {
         assertEquals(0, Cli.run("load", "--url", db.settings().url()).exitCode(), "the next run's check is sound");
     }
 
+    /**
+     * A reloaded document that fails alone (here a trigger refuses its phone) leaves clients for load_errors with the
+     * error, its duplicates with it; the others are reloaded.
+     */
+    @Test
+    void a_document_that_fails_alone_when_reloaded_is_rejected_with_its_duplicates() {
+        db.landNumbered(20);
+        db.landNumbered(7, 1); // document 21, a duplicate of document 8
+        db.execute("call load_pending(100)");
+        db.execute("create function test_mv.no_phone_07() returns trigger language plpgsql as $$ begin"
+                + " if new.number = '07' then raise exception 'no such phone'; end if; return new; end $$;"
+                + " create trigger no_phone_07 before insert on test_mv.phones for each row"
+                + " execute function test_mv.no_phone_07()");
+        try {
+            db.execute("call reload_documents(1, 100)");
+        } finally {
+            db.execute("drop trigger no_phone_07 on test_mv.phones; drop function test_mv.no_phone_07()");
+        }
+        assertEquals(List.of(List.of(8L, "the batch failed on this document: P0001 no such phone"),
+                        List.of(21L, "a duplicate of document 8, which is rejected: the batch failed on this document:"
+                                + " P0001 no such phone")),
+                db.query("select request_id, reason from test_mv.load_errors order by 1"));
+        assertEquals(19, db.count("select count(*) from test_mv.clients"));
+        assertEquals(0, db.count("select count(*) from test_mv.phones where client_id = 8"));
+        assertEquals(List.of(List.of(19L, 2L, 0L)), db.query("select loaded_documents, rejected_documents,"
+                + " duplicate_documents from test_mv.load_metadata"));
+        assertEquals(0, Cli.run("verify", "--url", db.settings().url()).exitCode());
+    }
+
     @Test
     void only_the_range_is_reloaded_and_a_bad_range_is_refused() {
         db.landNumbered(20);

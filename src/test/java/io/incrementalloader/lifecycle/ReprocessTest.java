@@ -102,6 +102,30 @@ class ReprocessTest {
         assertEquals(0, Cli.run("verify", "--url", db.settings().url()).exitCode());
     }
 
+    /** The safety net works for reprocessing too: the one document that still fails keeps its rejection, with why. */
+    @Test
+    void a_document_that_fails_alone_when_reprocessed_stays_rejected_with_the_error() {
+        oldRule();
+        db.landNumbered(30); // 3, 13, 23 rejected
+        db.execute("call load_pending(100)");
+        newRelease();
+        db.execute("create function test_mv.still_no_13() returns trigger language plpgsql as $$ begin"
+                + " if new.application_id = 13 then raise exception 'still not 13'; end if; return new; end $$;"
+                + " create trigger still_no_13 before insert on test_mv.clients for each row"
+                + " execute function test_mv.still_no_13()");
+        try {
+            db.execute("call reprocess_rejected()");
+        } finally {
+            db.execute("drop trigger still_no_13 on test_mv.clients; drop function test_mv.still_no_13()");
+        }
+        assertEquals(List.of(List.of(14L, "the batch failed on this document: P0001 still not 13")),
+                db.query("select request_id, reason from test_mv.load_errors"));
+        assertEquals(29, db.count("select count(*) from test_mv.clients"));
+        assertEquals(List.of(List.of(29L, 1L, 0L)), db.query("select loaded_documents, rejected_documents,"
+                + " duplicate_documents from test_mv.load_metadata"));
+        assertEquals(0, Cli.run("verify", "--url", db.settings().url()).exitCode());
+    }
+
     @Test
     void a_pause_stops_reprocessing_too() {
         oldRule();

@@ -37,6 +37,7 @@ class RoutineChecksTest {
                 List.of("test_mv.first_address_date(jsonb)"),
                 List.of("test_mv.load_horizon()"), List.of("test_mv.load_next_batch(integer)"),
                 List.of("test_mv.note_changed_documents()"),
+                List.of("test_mv.one_rejection(bigint,xid8,bigint)"),
                 List.of("test_mv.prune_duplicates_batch(bigint,bigint,integer)"),
                 List.of("test_mv.prune_history_batch(timestamp with time zone,integer)"),
                 List.of("test_mv.prune_next_batch(xid8,bigint,timestamp with time zone,integer)"),
