@@ -340,7 +340,14 @@ begin
                                                                left(v_message, 500)));
                 exit attempt;
             else
-                v_batch := test_mv.reject_listed_document(p_kind, (select min(i) from unnest(p_ids) i), v_position,
+                -- The one document the failing attempt took: the first of the list that its branch finds.
+                v_batch := test_mv.reject_listed_document(p_kind,
+                                                          case when p_kind = 'reprocess'
+                                                               then (select min(e.request_id) from test_mv.load_errors e
+                                                                      where e.request_id = any(p_ids))
+                                                               else (select min(s.id) from public.fake_json_request s
+                                                                      where s.id = any(p_ids)) end,
+                                                          v_position,
                                                           v_batch_id, format('the batch failed on this document: %s %s',
                                                                              v_state, left(v_message, 500)));
                 exit attempt;
