@@ -67,6 +67,29 @@ begin
 end
 $$;
 
+-- redo_listed(kind, ids, last_id, batch_size): write_batch over a list of documents, for the callers that walk a
+-- selection batch after batch (reprocess_next_batch, reload_next_batch). When it takes none of them though loading
+-- is not paused (another caller took them meanwhile, or they were pruned), it returns a batch of none that ends at
+-- last_id, so that the walk goes on after them; null only while loading is paused.
+create or replace function test_mv.redo_listed(p_kind text, p_ids bigint[], p_last_id bigint, p_batch_size integer)
+    returns test_mv.load_batches
+    language plpgsql
+    set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_batch test_mv.load_batches;
+begin
+    if cardinality(p_ids) > 0 then
+        v_batch := test_mv.write_batch(p_kind, p_batch_size, p_ids);
+    end if;
+    if v_batch.batch_id is null and not exists (select 1 from test_mv.load_control c where c.paused_at is not null) then
+        v_batch.taken := 0;
+        v_batch.last_request_id := p_last_id;
+    end if;
+    return v_batch;
+end
+$$;
+
 -- reject_listed_document(kind, id, position, batch_id, reason): write_batch's safety net for reprocessing and
 -- reloading: the document of the list that fails alone is rejected with the error (a reprocessed one keeps its
 -- rejection, with this reason), and the position stays where it is.
@@ -133,6 +156,7 @@ begin
 end
 $$;
 
+revoke all on function test_mv.redo_listed(text, bigint[], bigint, integer) from public;
 revoke all on function test_mv.remove_child_rows(bigint[]) from public;
 revoke all on function test_mv.reject_duplicates_of(bigint[], bigint) from public;
 revoke all on function test_mv.reject_listed_document(text, bigint, test_mv.load_metadata, bigint, text) from public;

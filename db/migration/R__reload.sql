@@ -15,9 +15,8 @@ create or replace function test_mv.reload_next_batch(p_after_id bigint, p_to_id 
     set search_path = pg_catalog, pg_temp
 as $$
 declare
-    v_ids   bigint[];
-    v_last  bigint;
-    v_batch test_mv.load_batches;
+    v_ids  bigint[];
+    v_last bigint;
 begin
     if p_batch_size is null or p_batch_size < 1 then
         raise exception 'reload_documents: batch_size must be a positive integer, not %', coalesce(p_batch_size::text, 'null')
@@ -37,15 +36,7 @@ begin
     v_last := v_ids[cardinality(v_ids)];
     perform 1 from public.fake_json_request s where s.id = any(v_ids) for share;
     v_ids := array(select s.id from public.fake_json_request s where s.id = any(v_ids) order by s.id);
-    if cardinality(v_ids) > 0 then
-        v_batch := test_mv.write_batch('reload', p_batch_size, v_ids);
-    end if;
-    if v_batch.batch_id is null and not exists (select 1 from test_mv.load_control c where c.paused_at is not null) then
-        -- Nothing to reload here (pruned, or reloaded by another caller meanwhile): the next call starts after them.
-        v_batch.taken := 0;
-        v_batch.last_request_id := v_last;
-    end if;
-    return v_batch;
+    return test_mv.redo_listed('reload', v_ids, v_last, p_batch_size);
 end
 $$;
 

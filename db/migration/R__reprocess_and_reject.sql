@@ -60,8 +60,7 @@ create or replace function test_mv.reprocess_next_batch(p_after_id bigint, p_rea
     set search_path = pg_catalog, pg_temp
 as $$
 declare
-    v_ids   bigint[];
-    v_batch test_mv.load_batches;
+    v_ids bigint[];
 begin
     if p_batch_size is null or p_batch_size < 1 then
         raise exception 'reprocess_rejected: batch_size must be a positive integer, not %',
@@ -73,13 +72,7 @@ begin
     if cardinality(v_ids) = 0 then
         return null;
     end if;
-    v_batch := test_mv.write_batch('reprocess', p_batch_size, v_ids);
-    if v_batch.batch_id is null and not exists (select 1 from test_mv.load_control c where c.paused_at is not null) then
-        -- Another caller reprocessed them meanwhile: nothing to do here, and the next call starts after them.
-        v_batch.taken := 0;
-        v_batch.last_request_id := v_ids[cardinality(v_ids)];
-    end if;
-    return v_batch;
+    return test_mv.redo_listed('reprocess', v_ids, v_ids[cardinality(v_ids)], p_batch_size);
 end
 $$;
 

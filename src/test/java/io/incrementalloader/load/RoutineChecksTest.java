@@ -43,6 +43,7 @@ class RoutineChecksTest {
                 List.of("test_mv.prune_next_batch(xid8,bigint,timestamp with time zone,integer)"),
                 List.of("test_mv.record_run_check(bigint,bigint,bigint,integer,numeric,text)"),
                 List.of("test_mv.record_run_failure(text,text)"), List.of("test_mv.record_run_success()"),
+                List.of("test_mv.redo_listed(text,bigint[],bigint,integer)"),
                 List.of("test_mv.reject_duplicates_of(bigint[],bigint)"),
                 List.of("test_mv.reject_listed_document(text,bigint,test_mv.load_metadata,bigint,text)"),
                 List.of("test_mv.reject_next_document(test_mv.load_metadata,xid8,bigint,text)"),
