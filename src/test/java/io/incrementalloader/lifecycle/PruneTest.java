@@ -95,6 +95,22 @@ class PruneTest {
         assertTrue(Cli.run("status", "--url", db.settings().url()).out().contains("; pruned "));
     }
 
+    /** The landing table holds fewer rows, and after VACUUM new landings go into the space the pruned rows left. */
+    @Test
+    void the_landing_table_shrinks_in_rows_and_its_space_is_reused() {
+        landOld(0, 5000);
+        db.execute("call load_pending(1000)");
+        db.execute("vacuum fake_json_request");
+        long bytes = db.count("select pg_table_size('fake_json_request')");
+        db.execute("call prune_landing(interval '30 days')");
+        assertEquals(0, db.count("select count(*) from fake_json_request"));
+        db.execute("vacuum fake_json_request");
+        db.landNumbered(100_000, 4000);
+        assertEquals(4000, db.count("select count(*) from fake_json_request"));
+        assertTrue(db.count("select pg_table_size('fake_json_request')") <= bytes,
+                "the new landings took the pruned rows' space instead of growing the table");
+    }
+
     @Test
     void a_landing_row_deleted_by_hand_is_still_a_difference() {
         landOld(0, 10);
