@@ -38,16 +38,19 @@ public final class Benchmark {
     private final int runs;
     private final List<Integer> batchSizes;
     private final boolean loaderOnly;
+    private final List<Integer> workers;
+    private final Map<String, ConcurrentCallers> callers = new LinkedHashMap<>();
     private final PrintWriter out;
 
     public Benchmark(ConnectionSettings server, String database, int documents, int runs, List<Integer> batchSizes,
-                     boolean loaderOnly, PrintWriter out) {
+                     boolean loaderOnly, List<Integer> workers, PrintWriter out) {
         this.server = server;
         this.database = database;
         this.documents = documents;
         this.runs = runs;
         this.batchSizes = batchSizes;
         this.loaderOnly = loaderOnly;
+        this.workers = workers;
         this.out = out;
     }
 
@@ -100,6 +103,14 @@ public final class Benchmark {
         }
         int smallest = batchSizes.stream().min(Integer::compare).orElseThrow();
         scenarios.put("load_batch(" + smallest + ") async", () -> loader(copyText, smallest, true));
+        // Concurrent callers, each looping load_batch on its own connection: what K sessions or pg_cron jobs get.
+        for (int k : workers) {
+            if (k > 1) {
+                String name = CALLERS_PREFIX + smallest + ") x " + k;
+                ConcurrentCallers calling = callers.computeIfAbsent(name, n -> new ConcurrentCallers());
+                scenarios.put(name, () -> concurrent(copyText, smallest, k, calling));
+            }
+        }
         if (!loaderOnly) {
             scenarios.put("client-side peer", () -> peer(copyText, true));
             scenarios.put("naive reference", () -> peer(copyText, false));
@@ -189,6 +200,18 @@ public final class Benchmark {
     }
 
     private static final String RUN_CHECK = "run check (batch ";
+    private static final String CALLERS_PREFIX = "load_batch(";
+
+    /** K callers at once on the same documents, after the same COPY. */
+    private double concurrent(byte[] copyText, int batchSize, int k, ConcurrentCallers calling) throws Exception {
+        ConnectionSettings settings = freshDatabase();
+        try (Connection c = settings.open()) {
+            return timed(c, () -> {
+                copy(c, "copy public.fake_json_request (stage) from stdin", copyText);
+                calling.run(settings, k, batchSize);
+            });
+        }
+    }
     private static final String SERVICE_RUN = "load + check (batch ";
 
     /** A run of load: COPY, then BatchLoader's calls with the RunChecker, until its verdict is recorded. */
@@ -286,6 +309,17 @@ public final class Benchmark {
                     copyOnly ? "-" : String.format("%,.0f", rows / median),
                     copyOnly ? "-" : String.format("%.2f", share.median()),
                     copyOnly ? "-" : String.format("%.2f-%.2f", share.min(), share.max()));
+        }
+        for (Map.Entry<String, ConcurrentCallers> calling : callers.entrySet()) {
+            String name = calling.getKey();
+            Figure one = figures.get(name.substring(0, name.indexOf(" x ")));
+            Figure share = figures.get(name).shareOf(one); // one caller's time over K callers', round by round
+            out.printf("%n%s callers: %.2f x one caller's throughput (%.2f-%.2f); their backends, sampled every 10 ms:"
+                    + " %s", name.substring(name.indexOf(" x ") + 3), share.median(), share.min(), share.max(),
+                    calling.getValue().waits());
+        }
+        if (!callers.isEmpty()) {
+            out.println();
         }
         out.printf("%nrows: %,d (clients, phones, addresses, products). \"of floor\" = the floor's time / its time in the"
                 + " same round, the median over the rounds, and its range (1 = as fast as PostgreSQL can take the"

@@ -29,6 +29,11 @@ final class BenchCommand extends ReportingCommand {
             + " reference, COPY and import (a quicker run while working on the loader).")
     boolean loaderOnly;
 
+    @Option(names = "--workers", paramLabel = "K,K", split = ",", defaultValue = "1",
+            description = "Also measure K concurrent callers of load_batch at the smallest batch size, for each K above 1"
+                    + " (e.g. 1,2,4), with what their backends wait for.")
+    List<Integer> workers;
+
     @Option(names = "--database", paramLabel = "NAME", defaultValue = "incremental_loader_bench",
             description = "The scratch database, dropped and recreated on the same server (default"
                     + " incremental_loader_bench); a database of that name that bench did not create is never dropped.")
@@ -55,8 +60,8 @@ final class BenchCommand extends ReportingCommand {
         if (statusAt != null && statusAt.stream().anyMatch(n -> n < 1)) {
             throw new UserError("--status-at takes positive document counts, like 10000,1000000.");
         }
-        if (documents < 1 || runs < 1 || batchSizes.stream().anyMatch(b -> b < 1)) {
-            throw new UserError("--documents, --runs and --batch-sizes must be positive.");
+        if (documents < 1 || runs < 1 || batchSizes.stream().anyMatch(b -> b < 1) || workers.stream().anyMatch(k -> k < 1)) {
+            throw new UserError("--documents, --runs, --batch-sizes and --workers must be positive.");
         }
         if (!database.matches("[a-z_][a-z0-9_]*")) {
             throw new UserError("--database must be a plain lower-case name, not '" + database + "'.");
@@ -65,7 +70,7 @@ final class BenchCommand extends ReportingCommand {
             new StatusAtScale(connection.settings(), database, statusAt, out()).run();
             return 0;
         }
-        new Benchmark(connection.settings(), database, documents, runs, batchSizes, loaderOnly, out()).run();
+        new Benchmark(connection.settings(), database, documents, runs, batchSizes, loaderOnly, workers, out()).run();
         return 0;
     }
 }

@@ -56,6 +56,31 @@ class BenchCommandTest {
     }
 
     @Test
+    void workers_add_a_row_for_each_number_of_concurrent_callers_with_their_throughput_and_waits() throws Exception {
+        String scratch = "bench_test_" + ProcessHandle.current().pid();
+        try {
+            Cli.Result result = Cli.run("bench", "--url", db.settings().url(), "--database", scratch,
+                    "--documents", "400", "--runs", "1", "--batch-sizes", "50", "--loader-only", "--workers", "1,2");
+
+            assertEquals(0, result.exitCode(), result::toString);
+            assertTrue(Pattern.compile("(?m)^load_batch\\(50\\) x 2 +[0-9.]+ +[0-9.]+ +[0-9,]+").matcher(result.out())
+                    .find(), result::toString);
+            assertTrue(Pattern.compile("(?m)^2 callers: [0-9.]+ x one caller's throughput \\([0-9.]+-[0-9.]+\\);"
+                    + " their backends, sampled every 10 ms: ").matcher(result.out()).find(), result::toString);
+            // The last scenario ran last: two callers took every document once between them.
+            try (var c = db.settings().withDatabase(scratch).open(); var s = c.createStatement();
+                 var r = s.executeQuery("select (select sum(taken) from test_mv.load_batches),"
+                         + " (select count(*) from test_mv.clients)")) {
+                r.next();
+                assertEquals(400, r.getLong(1), "each document taken once");
+                assertEquals(400, r.getLong(2), "and loaded once");
+            }
+        } finally {
+            db.execute("drop database if exists " + scratch + " with (force)");
+        }
+    }
+
+    @Test
     void it_never_drops_a_database_that_it_did_not_create() {
         String someone = "bench_not_ours_" + ProcessHandle.current().pid();
         db.execute("create database " + someone);
