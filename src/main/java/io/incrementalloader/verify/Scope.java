@@ -17,6 +17,7 @@ import static org.jooq.impl.DSL.notExists;
 import static org.jooq.impl.DSL.select;
 import static org.jooq.impl.DSL.selectOne;
 
+import java.util.List;
 import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jooq.Field;
@@ -42,9 +43,13 @@ public final class Scope {
     private record Ids(long lower, long upper) {
     }
 
-    /** What a run's batches took and wrote. */
+    /**
+     * What a run's batches took and wrote. {@code others}: the batches between first and last that are not the
+     * run's loads (a reprocessing, a reload or a rejection by hand, by another caller meanwhile): their documents
+     * are not in the run's stretch of positions, and the documents changed by hand take them in instead.
+     */
     private record Batches(long first, long last, String fromXid, long fromRequestId, String toXid, long toRequestId,
-                           Ids requests, Ids phones, Ids addresses, Ids products) {
+                           Ids requests, Ids phones, Ids addresses, Ids products, List<Long> others) {
     }
 
     private final boolean everything;
@@ -111,10 +116,15 @@ public final class Scope {
                         lower(LOAD_BATCHES.PHONE_IDS), upper(LOAD_BATCHES.PHONE_IDS),
                         lower(LOAD_BATCHES.ADDRESS_IDS), upper(LOAD_BATCHES.ADDRESS_IDS),
                         lower(LOAD_BATCHES.PRODUCT_IDS), upper(LOAD_BATCHES.PRODUCT_IDS))
-                .from(LOAD_BATCHES).where(LOAD_BATCHES.BATCH_ID.between(firstBatchId, lastBatchId)).fetchSingle();
+                .from(LOAD_BATCHES).where(LOAD_BATCHES.BATCH_ID.between(firstBatchId, lastBatchId))
+                .and(LOAD_BATCHES.KIND.eq("load")).fetchSingle();
+        List<Long> others = sql.select(LOAD_BATCHES.BATCH_ID).from(LOAD_BATCHES)
+                .where(LOAD_BATCHES.BATCH_ID.between(firstBatchId, lastBatchId)).and(LOAD_BATCHES.KIND.ne("load"))
+                .fetch(LOAD_BATCHES.BATCH_ID);
         return new Batches(firstBatchId, lastBatchId, String.valueOf(span.value1()), span.value2(),
                 String.valueOf(span.value3()), span.value4(), ids(ids.value1(), ids.value2()),
-                ids(ids.value3(), ids.value4()), ids(ids.value5(), ids.value6()), ids(ids.value7(), ids.value8()));
+                ids(ids.value3(), ids.value4()), ids(ids.value5(), ids.value6()), ids(ids.value7(), ids.value8()),
+                others);
     }
 
     public boolean isEverything() {
@@ -146,7 +156,7 @@ public final class Scope {
             return noCondition();
         }
         Condition written = batches == null ? falseCondition()
-                : inRange(batches.requests(), requestId).and(batchId.between(batches.first(), batches.last()));
+                : inRange(batches.requests(), requestId).and(ofTheRun(batchId));
         return written.or(changed(requestId));
     }
 
@@ -176,8 +186,14 @@ public final class Scope {
         }
         Condition written = ids == null ? falseCondition() : inRange(ids, id).and(clientId.in(
                 select(CLIENTS.CLIENT_ID).from(CLIENTS).where(inRange(batches.requests(), CLIENTS.CLIENT_ID))
-                        .and(CLIENTS.BATCH_ID.between(batches.first(), batches.last()))));
+                        .and(ofTheRun(CLIENTS.BATCH_ID))));
         return written.or(changed(clientId));
+    }
+
+    /** A batch of the run: between its first and last, and one of its loads. */
+    private Condition ofTheRun(Field<Long> batchId) {
+        Condition between = batchId.between(batches.first(), batches.last());
+        return batches.others().isEmpty() ? between : between.and(batchId.notIn(batches.others()));
     }
 
     /** Documents changed by hand up to the scope's change id; no condition at all when there are none. */
