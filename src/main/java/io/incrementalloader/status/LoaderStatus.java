@@ -93,8 +93,9 @@ public record LoaderStatus(Position position, LoadingPause paused, Pending pendi
         }
     }
 
-    public record Batch(long batchId, OffsetDateTime startedAt, long millis, int taken, int loaded, int rejected,
-                        int duplicates, String caller) {
+    /** A batch of the run history; kind is load, reprocess, reload or reject (README, Day two). */
+    public record Batch(long batchId, String kind, OffsetDateTime startedAt, long millis, int taken, int loaded,
+                        int rejected, int duplicates, String caller) {
     }
 
     public record Rejection(long requestId, String reason, OffsetDateTime rejectedAt) {
@@ -140,7 +141,7 @@ public record LoaderStatus(Position position, LoadingPause paused, Pending pendi
                 sql.fetchValue(select(countDistinct(CHANGED_DOCUMENTS.CLIENT_ID)).from(CHANGED_DOCUMENTS)));
 
         List<Batch> batches = sql.selectFrom(LOAD_BATCHES).orderBy(LOAD_BATCHES.BATCH_ID.desc()).limit(10)
-                .fetch(b -> new Batch(b.getBatchId(), b.getStartedAt(),
+                .fetch(b -> new Batch(b.getBatchId(), b.getKind(), b.getStartedAt(),
                         Duration.between(b.getStartedAt(), b.getFinishedAt()).toMillis(), b.getTaken(), b.getLoaded(),
                         b.getRejected(), b.getDuplicates(), b.getCaller()));
         List<Rejection> errors = sql.select(LOAD_ERRORS.REQUEST_ID, LOAD_ERRORS.REASON, LOAD_ERRORS.REJECTED_AT)
@@ -208,10 +209,10 @@ public record LoaderStatus(Position position, LoadingPause paused, Pending pendi
         }
         if (!lastBatches.isEmpty()) {
             out.append("Last batches\n");
-            out.append(String.format("  %8s  %-25s %8s %6s %6s %8s %10s  %s%n",
-                    "batch", "started", "ms", "taken", "loaded", "rejected", "duplicates", "caller"));
+            out.append(String.format("  %8s  %-9s %-25s %8s %6s %6s %8s %10s  %s%n",
+                    "batch", "kind", "started", "ms", "taken", "loaded", "rejected", "duplicates", "caller"));
             for (Batch b : lastBatches) {
-                out.append(String.format("  %8d  %-25s %8d %6d %6d %8d %10d  %s%n", b.batchId(),
+                out.append(String.format("  %8d  %-9s %-25s %8d %6d %6d %8d %10d  %s%n", b.batchId(), b.kind(),
                         b.startedAt().withNano(0), b.millis(), b.taken(), b.loaded(), b.rejected(), b.duplicates(),
                         Printable.of(b.caller())));
             }

@@ -46,6 +46,8 @@ class RejectDocumentTest {
                 db.query("select kind, taken, rejected from test_mv.load_batches where batch_id = 2"));
         assertEquals(0, Cli.run("verify", "--url", db.settings().url()).exitCode());
         assertEquals(0, Cli.run("load", "--url", db.settings().url()).exitCode(), "the next run's check is sound");
+        assertTrue(Cli.run("status", "--url", db.settings().url()).out().matches("(?s).*\\n +2  reject +.*"),
+                "status names the batch's kind");
 
         // Rejected by hand, it goes through again like any other when a reprocessing chooses it.
         db.execute("call reprocess_rejected()");

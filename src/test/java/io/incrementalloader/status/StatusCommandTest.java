@@ -45,6 +45,7 @@ class StatusCommandTest {
         long lagSeconds = status.at("/pending/lagSeconds").asLong();
         assertTrue(lagSeconds >= 3590 && lagSeconds < 3700, status.toString());
         assertEquals(3, status.at("/lastBatches/0/taken").asInt());
+        assertEquals("load", status.at("/lastBatches/0/kind").asText());
         assertEquals("application_id: not a JSON integer in the 32-bit range", status.at("/lastErrors/0/reason").asText());
 
         Cli.Result text = Cli.run("status", "--url", db.settings().url());
