@@ -31,7 +31,8 @@ end
 $$;
 
 -- reject_next_document(position, horizon, batch_id, reason): the safety net's last step, for the one document that
--- fails alone: rejects the next document past the position with the reason, and advances the position to it.
+-- fails alone: rejects the next document of the position's lane past it with the reason, and advances the lane's
+-- position to it.
 -- It reads nothing of the document but what identifies it, since the document is what fails.
 create or replace function test_mv.reject_next_document(p_position test_mv.load_metadata, p_horizon xid8,
                                                         p_batch_id bigint, p_reason text)
@@ -46,7 +47,8 @@ declare
 begin
     select s.id, s.stage, s.landed_xid into strict v_document
       from public.fake_json_request s
-     where (s.landed_xid, s.id) > (p_position.last_xid, p_position.last_request_id)
+     where test_mv.document_lane(s.stage) = p_position.lane
+       and (s.landed_xid, s.id) > (p_position.last_xid, p_position.last_request_id)
        and s.landed_xid < p_horizon
      order by s.landed_xid, s.id
      limit 1;
@@ -61,20 +63,29 @@ begin
     values (v_document.id, p_batch_id, p_reason, v_document.stage);
     update test_mv.load_metadata
        set last_xid = v_document.landed_xid, last_request_id = v_document.id, last_date = v_date,
-           last_hash = v_hash, last_batch_id = p_batch_id, updated_at = now(),
-           rejected_documents = rejected_documents + 1;
+           last_hash = v_hash, last_batch_id = p_batch_id, updated_at = clock_timestamp(),
+           rejected_documents = rejected_documents + 1
+     where lane = p_position.lane;
     return test_mv.one_rejection(v_document.id, v_document.landed_xid, v_document.id);
 end
 $$;
 
 -- write_batch(kind, batch_size, ids): the one place where documents become rows. Kind 'load' takes the next
--- batch_size landed documents past the position and advances it (load_next_batch); 'reprocess' puts the rejected
+-- batch_size landed documents of a lane past the lane's position and advances it (load_next_batch); 'reprocess'
+-- puts the rejected
 -- documents of ids through today's rules (reprocess_rejected); 'reload' re-derives the rows of the loaded documents
 -- of ids (reload_documents). It works in one statement (and a second for the run history) and returns the batch's
 -- figures (null when it took nothing).
 -- Guarantee: every document taken ends up exactly once in clients (with its rows), load_errors (with a reason
--- naming the field) or load_duplicates, in the same transaction that advances load_metadata and its running
--- totals; every kind of caller queues on the metadata row, so any number of them give the result of one.
+-- naming the field) or load_duplicates, in the same transaction that advances its lane's position in load_metadata
+-- and the running totals; any number of callers give the result of one.
+--
+-- Lanes (V011): a load takes a lane that has documents pending and that no other caller holds, without waiting for
+-- a held one (SKIP LOCKED), so that N callers load N lanes at once; of the lanes with documents pending it takes
+-- the one whose position moved longest ago, so that one caller goes round them all. Documents equal as jsonb share
+-- a lane, and a lane is loaded by one caller at a time, in its order: which of two twins is loaded is decided as
+-- one caller would. The other kinds choose their documents across lanes, so they take every lane, in lane order
+-- (a load holds one lane and waits for nothing else: no deadlock), and wait for the loads running.
 --
 -- How: the batch is judged first, one row a document: loadable or not (is_loadable, one fast test; the reason only
 -- for the rare rejected one, from document_problem), and for a loadable one whether it duplicates a loaded document
@@ -129,10 +140,38 @@ begin
             using errcode = 'invalid_parameter_value';
     end if;
 
-    -- Serialises callers: a second one waits here, then reads the position the first one committed.
-    select * into strict v_position from test_mv.load_metadata for update;
+    if p_kind = 'load' then
+        -- The row comparison and the lane are the lane index's bounds: a probe a lane, 16 at most.
+        select * into v_position
+          from test_mv.load_metadata m
+         where exists (select 1
+                         from public.fake_json_request s
+                        where test_mv.document_lane(s.stage) = m.lane
+                          and (s.landed_xid, s.id) > (m.last_xid, m.last_request_id)
+                          and s.landed_xid < v_horizon)
+         order by m.updated_at, m.lane
+         limit 1
+           for update skip locked;
+        if not found then
+            if exists (select 1
+                         from test_mv.load_metadata m
+                        where exists (select 1
+                                        from public.fake_json_request s
+                                       where test_mv.document_lane(s.stage) = m.lane
+                                         and (s.landed_xid, s.id) > (m.last_xid, m.last_request_id)
+                                         and s.landed_xid < v_horizon)) then
+                raise notice 'every lane with documents pending is being loaded by another caller; nothing taken';
+            end if;
+            return null;
+        end if;
+    else
+        -- Every lane, in lane order; the batch's figures record lane 0's position, and the running totals it
+        -- changes are kept on lane 0's row.
+        perform from test_mv.load_metadata m order by m.lane for update;
+        select * into strict v_position from test_mv.load_metadata m where m.lane = 0;
+    end if;
     -- Paused (pause_loading): nothing is taken, and the caller is told why. Read after the lock, so that a caller
-    -- that waited for a running batch sees a pause made meanwhile.
+    -- that waited for running batches sees a pause made meanwhile.
     select c.paused_at, c.paused_by, c.reason into v_paused from test_mv.load_control c where c.paused_at is not null;
     if found then
         raise notice 'loading is paused since % by %: %; nothing taken', v_paused.paused_at, v_paused.paused_by,
@@ -158,6 +197,7 @@ begin
                         test_mv.is_loadable(s.stage) as loadable
                    from public.fake_json_request s
                   where p_kind = 'load'
+                    and test_mv.document_lane(s.stage) = v_position.lane
                     and (s.landed_xid, s.id) > (v_position.last_xid, v_position.last_request_id)
                     and s.landed_xid < v_horizon
                   order by s.landed_xid, s.id
@@ -291,6 +331,8 @@ begin
                 -- (is_loadable): its md5 is taken at once, without document_md5's look at a large document a second
                 -- time. The running totals (V009) add the rows this statement writes and remove the rejections it
                 -- resolved, so that they count what the tables hold (a reload's clients: see reload_outcomes).
+                -- updated_at is when the lane moved, not when its transaction began: one call of load_batch moves
+                -- several lanes in one transaction, and the seed's query (order by updated_at desc) finds the last.
                 update test_mv.load_metadata m
                    set last_xid = case when p_kind = 'load' then l.landed_xid else m.last_xid end,
                        last_request_id = case when p_kind = 'load' then l.id else m.last_request_id end,
@@ -298,12 +340,13 @@ begin
                        last_hash = case when p_kind <> 'load' then m.last_hash
                                         when l.loadable then md5(l.stage::text) else test_mv.document_md5(l.stage) end,
                        last_batch_id = case when p_kind = 'load' then v_batch_id else m.last_batch_id end,
-                       updated_at = case when p_kind = 'load' then now() else m.updated_at end,
+                       updated_at = case when p_kind = 'load' then clock_timestamp() else m.updated_at end,
                        loaded_documents = m.loaded_documents + (select count(*) from new_clients),
                        rejected_documents = m.rejected_documents + (select count(*) from new_errors)
                                             - (select count(*) from resolved_errors),
                        duplicate_documents = m.duplicate_documents + (select count(*) from new_duplicates)
                   from (select j.* from judged j order by j.landed_xid desc, j.id desc limit 1) l
+                 where m.lane = v_position.lane
                 returning m.last_xid, m.last_request_id
             )
             -- The run history says what the batch took and wrote by key (the position before and after it, the
@@ -371,6 +414,7 @@ begin
     v_batch.finished_at     := clock_timestamp();
     v_batch.batch_size      := p_batch_size;
     v_batch.kind            := p_kind;
+    v_batch.lane            := case when p_kind = 'load' then v_position.lane end;
     v_batch.caller          := coalesce(nullif(current_setting('application_name'), ''), 'unnamed')
                            || ' (pid ' || pg_backend_pid() || ')';
     insert into test_mv.load_batches select v_batch.*;
@@ -392,15 +436,27 @@ begin
 end
 $$;
 
--- load_batch(batch_size): the procedure DBAs and schedulers CALL; see write_batch for what it guarantees.
+-- load_batch(batch_size): the procedure DBAs and schedulers CALL: loads the next batch_size pending documents, in
+-- the caller's transaction; see write_batch for what it guarantees. A batch takes one lane's documents; when that
+-- lane has fewer than batch_size pending, the call goes on with the next free lane, and the next, so that a call
+-- takes batch_size documents as long as that many are pending in lanes no other caller holds (the seed's schedule,
+-- one call every 5 minutes, loads what it loaded before lanes). Each lane's part is a batch of the run history.
 -- Security definer like load_next_batch, so that EXECUTE on it is all a DBA's role needs.
 create or replace procedure public.load_batch(p_batch_size integer default 100)
     language plpgsql
     security definer
     set search_path = pg_catalog, pg_temp
 as $$
+declare
+    v_left  integer := p_batch_size;
+    v_batch test_mv.load_batches;
 begin
-    perform test_mv.load_next_batch(p_batch_size);
+    loop
+        v_batch := test_mv.load_next_batch(v_left);
+        exit when v_batch.batch_id is null;
+        v_left := v_left - v_batch.taken;
+        exit when v_left <= 0;
+    end loop;
 end
 $$;
 

@@ -16,12 +16,47 @@ as $$
      where a.pid = p_pid
 $$;
 
--- pending(): documents landed past the position; whether that figure is exact; how many of them wait for an older
--- open transaction (they are at or past load_horizon(), the bound load_next_batch takes up to); and when the oldest
--- was landed. The backlog is counted, in the loader's order, up to 10,000 documents; past that it is estimated from
--- the ids the landing sequence handed out since the first pending one (over by the ids of rolled-back landings), so
--- that status and a scrape cost the same whatever the backlog. waiting and oldest_landed_at are those of the
--- documents counted: the loader's next 10,000 (counting costs ~1 ms a thousand: status stays within milliseconds).
+-- lanes(): each lane (V011) with its backlog: documents landed past the lane's position; whether that figure is
+-- exact; how many of them wait for an older open transaction (they are at or past load_horizon(), the bound a batch
+-- takes up to); when the oldest was landed; and the lane's position. A lane's backlog is counted, in its order, up
+-- to 1,000 documents; past that it is estimated as the lane's share (a sixteenth) of the ids the landing sequence
+-- handed out since the lane's first pending one (over by the ids of rolled-back landings), so that status and a
+-- scrape cost the same whatever the backlog: 16,000 documents counted at most (counting costs ~1 ms a thousand).
+-- waiting and oldest_landed_at are those of the documents counted. PL/pgSQL, as a repeatable naming a later column
+-- must be (see R__redo_documents).
+drop function if exists test_mv.lanes();
+create function test_mv.lanes()
+    returns table (lane integer, documents bigint, exact boolean, waiting bigint, oldest_landed_at timestamptz,
+                   last_request_id bigint, updated_at timestamptz)
+    language plpgsql stable
+    set search_path = pg_catalog, pg_temp
+as $$
+#variable_conflict use_column
+begin
+    return query
+    select m.lane,
+           case when c.counted <= 1000 then c.counted
+                else greatest(c.counted, ((select max(r.id) from public.fake_json_request r) - c.first_id + 1) / 16) end,
+           c.counted <= 1000, c.waiting, c.oldest_landed_at, m.last_request_id, m.updated_at
+      from test_mv.load_metadata m,
+           -- Lateral, so that the lane and its position are the index scan's bounds (in a plain join the position
+           -- was a filter after a scan of the index from its start). The horizon as a subquery, computed once (in
+           -- FROM it was pulled up and computed for every document).
+           lateral (select count(*) as counted,
+                           count(*) filter (where n.landed_xid >= (select test_mv.load_horizon())) as waiting,
+                           min(n.landed_at) as oldest_landed_at, min(n.id) as first_id
+                      from (select r.id, r.landed_xid, r.landed_at
+                              from public.fake_json_request r
+                             where test_mv.document_lane(r.stage) = m.lane
+                               and (r.landed_xid, r.id) > (m.last_xid, m.last_request_id)
+                             order by r.landed_xid, r.id
+                             limit 1001) n) c
+     order by m.lane;
+end
+$$;
+
+-- pending(): the backlog of every lane together (lanes()): documents, whether exact, how many wait for an older
+-- open transaction, and when the oldest was landed.
 -- Changing its columns needs the old one dropped; nothing depends on it in the database, and EXECUTE stays PUBLIC's.
 drop function if exists test_mv.pending();
 create function test_mv.pending()
@@ -29,21 +64,8 @@ create function test_mv.pending()
     language sql stable
     set search_path = pg_catalog, pg_temp
 as $$
-    select case when c.counted <= 10000 then c.counted
-                else greatest(c.counted, (select max(r.id) from public.fake_json_request r) - c.first_id + 1) end,
-           c.counted <= 10000, c.waiting, c.oldest_landed_at
-      from test_mv.load_metadata m,
-           -- Lateral, so that the position is the index scan's bound (in a plain join it was a filter after a scan
-           -- of the index from its start, every document ever landed). The horizon as a subquery, computed once (in
-           -- FROM it was pulled up and computed for every document).
-           lateral (select count(*) as counted,
-                           count(*) filter (where n.landed_xid >= (select test_mv.load_horizon())) as waiting,
-                           min(n.landed_at) as oldest_landed_at, min(n.id) as first_id
-                      from (select r.id, r.landed_xid, r.landed_at
-                              from public.fake_json_request r
-                             where (r.landed_xid, r.id) > (m.last_xid, m.last_request_id)
-                             order by r.landed_xid, r.id
-                             limit 10001) n) c
+    select sum(l.documents)::bigint, bool_and(l.exact), sum(l.waiting)::bigint, min(l.oldest_landed_at)
+      from test_mv.lanes() l
 $$;
 
 -- held_back_by(): the oldest transaction of this database that has written something and is still open, the one
@@ -60,7 +82,7 @@ as $$
      limit 1
 $$;
 
--- position_holders(): the sessions that hold a lock on the position (load_metadata), as one line; null for none.
+-- position_holders(): the sessions that hold a lock on a position (load_metadata), as one line; null for none.
 create or replace function test_mv.position_holders()
     returns text
     language sql stable
@@ -71,8 +93,9 @@ as $$
      where l.relation = 'test_mv.load_metadata'::regclass and l.granted and l.pid <> pg_backend_pid()
 $$;
 
--- blocked_loaders(): the batches waiting for the position, and the sessions they wait for. A batch holds a lock on
--- load_metadata from its start; one that also waits for a lock is blocked, usually on the position's row.
+-- blocked_loaders(): the batches waiting for a position, and the sessions they wait for. A batch holds a lock on
+-- load_metadata from its start; one that also waits for a lock is blocked, usually on a lane's row (a load never
+-- waits for a lane, but reprocessing, reloading and rejecting by hand wait for every lane).
 create or replace function test_mv.blocked_loaders()
     returns table (pid integer, application text, waiting_for text)
     language sql stable

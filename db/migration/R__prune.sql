@@ -9,9 +9,11 @@
 -- verify reports the documents of pruned landing rows as not checkable (test_mv.pruned_ranges), not as differences.
 -- The measured choice of batched DELETE over a landing table partitioned by landing time: docs/retention.md.
 
--- prune_next_batch(after_xid, after_id, cutoff, batch_size): the next batch_size taken documents past (after_xid,
--- after_id) in the position's order; removes the landing rows among them landed before cutoff. Returns how many it
--- removed and where the next batch starts (null when it reached the position).
+-- prune_next_batch(after_xid, after_id, cutoff, batch_size): the next batch_size documents past (after_xid,
+-- after_id) in the position's order, up to the furthest lane's position; removes the landing rows among them landed
+-- before cutoff and taken (at or before the position of their lane: V011). Returns how many it removed and where
+-- the next batch starts (null when it reached the furthest position). A document not yet taken by its lane is passed
+-- over, and pruned by a later call. Only a document past the least lane's position has its lane computed.
 create or replace function test_mv.prune_next_batch(p_after_xid xid8, p_after_id bigint, p_cutoff timestamptz,
                                                     p_batch_size integer,
                                                     out pruned integer, out next_xid xid8, out next_id bigint)
@@ -22,12 +24,21 @@ create or replace function test_mv.prune_next_batch(p_after_xid xid8, p_after_id
 as $$
 declare
     v_position record;
+    v_least    record;
     v_from     bigint;
     v_to       bigint;
 begin
-    select m.last_xid, m.last_request_id into strict v_position from test_mv.load_metadata m;
+    select m.last_xid, m.last_request_id into strict v_position
+      from test_mv.load_metadata m order by m.last_xid desc, m.last_request_id desc limit 1;
+    select m.last_xid, m.last_request_id into strict v_least
+      from test_mv.load_metadata m order by m.last_xid, m.last_request_id limit 1;
     with chosen as materialized (
-        select s.id, s.landed_xid, s.landed_at
+        select s.id, s.landed_xid,
+               s.landed_at < p_cutoff
+               and ((s.landed_xid, s.id) <= (v_least.last_xid, v_least.last_request_id)
+                    or (s.landed_xid, s.id) <= (select m.last_xid, m.last_request_id
+                                                   from test_mv.load_metadata m
+                                                  where m.lane = test_mv.document_lane(s.stage))) as removable
           from public.fake_json_request s
          where (s.landed_xid, s.id) > (p_after_xid, p_after_id)
            and (s.landed_xid, s.id) <= (v_position.last_xid, v_position.last_request_id)
@@ -37,7 +48,7 @@ begin
     removed as (
         delete from public.fake_json_request s
          using chosen c
-         where s.id = c.id and c.landed_at < p_cutoff
+         where s.id = c.id and c.removable
         returning s.id
     )
     select (select count(*) from removed)::integer, (select min(x.id) from removed x), (select max(x.id) from removed x),

@@ -3,6 +3,8 @@
 -- reloaded document that is no longer loaded, the duplicates of a document that is no longer loaded, the running
 -- totals, the note that makes the next check take the documents in). PL/pgSQL: repeatables also run on databases
 -- migrated to an earlier version, where a SQL body naming a later column would fail.
+-- They run while their caller holds every lane (write_batch, reject_document); the running totals they change are
+-- kept on lane 0's row (only the sum over the lanes counts the tables).
 
 -- remove_child_rows(ids): deletes the phones, addresses and products of the loaded documents ids. Through the id
 -- ranges the batches that wrote them recorded (V007): index range scans. When one of those batches recorded none
@@ -61,7 +63,8 @@ begin
     if v_count > 0 then
         delete from test_mv.load_duplicates d where d.duplicate_of = any(p_ids);
         update test_mv.load_metadata
-           set rejected_documents = rejected_documents + v_count, duplicate_documents = duplicate_documents - v_count;
+           set rejected_documents = rejected_documents + v_count, duplicate_documents = duplicate_documents - v_count
+         where lane = 0;
     end if;
     return v_count;
 end
@@ -108,7 +111,7 @@ begin
         perform test_mv.remove_child_rows(array[p_id]);
         insert into test_mv.load_errors (request_id, batch_id, reason, json_data)
         select s.id, p_batch_id, p_reason, s.stage from public.fake_json_request s where s.id = p_id;
-        update test_mv.load_metadata set rejected_documents = rejected_documents + 1;
+        update test_mv.load_metadata set rejected_documents = rejected_documents + 1 where lane = p_position.lane;
     end if;
     return test_mv.one_rejection(p_id, p_position.last_xid, p_position.last_request_id);
 end
@@ -146,7 +149,7 @@ begin
          where twin.request_id = any(v_gone) and twin.batch_id = p_batch_id and d.duplicate_of = twin.request_id;
         perform test_mv.reject_duplicates_of(v_gone, p_batch_id);
         delete from test_mv.clients c where c.client_id = any(v_gone);
-        update test_mv.load_metadata set loaded_documents = loaded_documents - cardinality(v_gone);
+        update test_mv.load_metadata set loaded_documents = loaded_documents - cardinality(v_gone) where lane = 0;
     end if;
     update test_mv.clients c
        set application_id = (s.stage -> 'application_id')::integer, document_key = jsonb_hash_extended(s.stage, 0),

@@ -140,8 +140,10 @@ begin
             using errcode = 'invalid_parameter_value',
                   hint = 'Call it as CALL reject_document(42, ''test data from the load test'').';
     end if;
-    -- Serialises with the loader: no batch decides a duplicate of this document while it goes.
-    select * into strict v_position from test_mv.load_metadata for update;
+    -- Serialises with the loader: no batch decides a duplicate of this document while it goes. Every lane, in lane
+    -- order, as write_batch takes them for the kinds other than a load; the batch records lane 0's position.
+    perform from test_mv.load_metadata m order by m.lane for update;
+    select * into strict v_position from test_mv.load_metadata m where m.lane = 0;
     if not exists (select 1 from test_mv.clients c where c.client_id = p_request_id) then
         v_outcome := case
             when exists (select 1 from test_mv.load_errors e where e.request_id = p_request_id) then 'it is rejected already'
@@ -168,7 +170,8 @@ begin
     v_twins := test_mv.reject_duplicates_of(array[p_request_id], v_batch.batch_id);
     delete from test_mv.clients c where c.client_id = p_request_id;
     update test_mv.load_metadata
-       set loaded_documents = loaded_documents - 1, rejected_documents = rejected_documents + 1;
+       set loaded_documents = loaded_documents - 1, rejected_documents = rejected_documents + 1
+     where lane = 0;
     select 1, p_request_id, p_request_id, 0, 1 + v_twins, 0, 0, 0, 0, v_position.last_xid,
            v_position.last_request_id, v_position.last_xid, v_position.last_request_id, clock_timestamp(), 1,
            'reject', coalesce(nullif(current_setting('application_name'), ''), 'unnamed') || ' (pid '

@@ -56,11 +56,7 @@ final class ConcurrentCallers {
     private static void call(ConnectionSettings settings, int batchSize) {
         try (Connection c = settings.open(); Statement s = c.createStatement()) {
             s.execute("set application_name = '" + APPLICATION + "'");
-            s.execute("do $$ declare p test_mv.load_metadata; begin loop call load_batch(" + batchSize + "); commit;"
-                    + " select * into p from test_mv.load_metadata;"
-                    + " exit when (select r.id from public.fake_json_request r"
-                    + " where (r.landed_xid, r.id) > (p.last_xid, p.last_request_id)"
-                    + " order by r.landed_xid, r.id limit 1) is null; end loop; end $$");
+            s.execute(Benchmark.drainLoop(batchSize));
         } catch (Exception e) {
             throw new IllegalStateException("a caller failed: " + e.getMessage(), e);
         }

@@ -5,6 +5,7 @@ import io.incrementalloader.db.ConnectionSettings;
 import io.incrementalloader.load.BatchFigures;
 import io.incrementalloader.load.BatchLoader;
 import io.incrementalloader.load.LoadingPause;
+import io.incrementalloader.load.ParallelLoader;
 import io.incrementalloader.load.RunHealth;
 import io.incrementalloader.verify.Reconciliation;
 import io.incrementalloader.verify.RunCheck;
@@ -23,9 +24,13 @@ final class LoadCommand extends DatabaseCommand {
     @Option(names = "--async-commit", description = BatchOptions.ASYNC_COMMIT_DESCRIPTION)
     boolean asyncCommit;
 
+    @Option(names = "--workers", paramLabel = "K", defaultValue = "1", description = BatchOptions.WORKERS_DESCRIPTION)
+    int workers;
+
     @Override
     void validate() {
         BatchOptions.check(batchSize);
+        BatchOptions.checkWorkers(workers);
     }
 
     @Override
@@ -41,9 +46,14 @@ final class LoadCommand extends DatabaseCommand {
             RunCheck.Verdict verdict;
             try {
                 try (Progress progress = new Progress("loading")) {
-                    figures = new BatchLoader(batchSize, asyncCommit).drain(connection, () -> false, total -> {
+                    ParallelLoader loader = new ParallelLoader(new BatchLoader(batchSize, asyncCommit), workers);
+                    figures = loader.drain(settings, connection, () -> false, (total, seconds) -> {
                         progress.show(total.taken());
-                        checker.afterBatch(total);
+                        // With several workers a batch of a lower id may be in progress when a chunk would be
+                        // handed to the background check: their run is checked whole, when it ends.
+                        if (workers == 1) {
+                            checker.afterBatch(total);
+                        }
                     });
                 }
                 out().printf("Loaded %s in %.1f s.%n", figures, Elapsed.secondsSince(started));

@@ -40,6 +40,9 @@ final class ServeCommand extends ReportingCommand {
     @Option(names = "--async-commit", description = BatchOptions.ASYNC_COMMIT_DESCRIPTION)
     boolean asyncCommit;
 
+    @Option(names = "--workers", paramLabel = "K", defaultValue = "1", description = BatchOptions.WORKERS_DESCRIPTION)
+    int workers;
+
     @Option(names = "--retry-delay", paramLabel = "DURATION", defaultValue = "1m",
             description = "How long after a failed run its one retry comes (default 1m).")
     String retryDelay;
@@ -56,6 +59,7 @@ final class ServeCommand extends ReportingCommand {
     @Override
     public Integer call() throws InterruptedException {
         BatchOptions.check(batchSize);
+        BatchOptions.checkWorkers(workers);
         if (cron != null && interval != null) {
             throw new UserError("Give --cron or --interval, not both.");
         }
@@ -73,14 +77,14 @@ final class ServeCommand extends ReportingCommand {
         ServiceMetrics metrics = httpPort == null ? null : new ServiceMetrics(new DatabaseState(settings));
         RunObserver observer = metrics == null ? RunObserver.NONE : metrics;
         Scheduler scheduler = new Scheduler(schedule,
-                stopping -> new LoadRun(settings, batchSize, asyncCommit, stopping, observer), retry);
+                stopping -> new LoadRun(settings, batchSize, asyncCommit, workers, stopping, observer), retry);
         // SIGTERM and Ctrl-C end the wait, or let the current batch commit, and then the process exits 0; a batch
         // that has not ended within the grace period (one blocked on a lock) is cancelled and rolls back.
         Signal.handle(new Signal("TERM"), signal -> stop(scheduler, "SIGTERM"));
         Signal.handle(new Signal("INT"), signal -> stop(scheduler, "SIGINT"));
 
-        log.info("serving {}: a run {}, batches of {}{}", settings, schedule, batchSize,
-                asyncCommit ? ", commits not waiting for the disk" : "");
+        log.info("serving {}: a run {}, batches of {}{}{}", settings, schedule, batchSize,
+                workers == 1 ? "" : ", " + workers + " workers", asyncCommit ? ", commits not waiting for the disk" : "");
         Thread schedulerThread = Thread.currentThread();
         try (MonitoringServer server = metrics == null ? null : startServer(metrics, settings, schedulerThread)) {
             scheduler.run(true); // a first run at start, so a restarted service catches up at once

@@ -21,8 +21,9 @@ import org.jooq.impl.DSL;
  */
 public final class BatchLoader {
     /**
-     * How long a batch waits for the position when another session holds it (a DBA's open {@code BEGIN; CALL
-     * load_batch(100);}): then it fails, naming the holder, instead of hanging silently until the holder ends.
+     * How long a batch waits for a lock (the positions' table locked by a migration or a DBA's {@code LOCK TABLE}; a
+     * lane another session holds is passed over, never waited for): then it fails, naming the holders, instead of
+     * hanging silently until they end.
      */
     public static final String LOCK_TIMEOUT = "30s";
 
@@ -80,7 +81,7 @@ public final class BatchLoader {
                             row.getLong(LOAD_BATCHES.BATCH_ID.getName()), row.getLong(LOAD_BATCHES.BATCH_ID.getName()));
                 } catch (SQLException e) {
                     if ("55P03".equals(e.getSQLState())) {
-                        throw new UserError("The position (test_mv.load_metadata) stayed locked for " + LOCK_TIMEOUT
+                        throw new UserError("The positions (test_mv.load_metadata) stayed locked for " + LOCK_TIMEOUT
                                 + " by " + positionHolders(connection) + ". End that transaction (COMMIT or ROLLBACK,"
                                 + " or pg_terminate_backend(pid)) and load again.");
                     }

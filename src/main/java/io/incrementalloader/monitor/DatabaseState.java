@@ -3,6 +3,7 @@ package io.incrementalloader.monitor;
 import static io.incrementalloader.generated.test_mv.Tables.LOAD_METADATA;
 import static io.incrementalloader.generated.test_mv.Tables.PENDING;
 import static io.incrementalloader.generated.test_mv.Tables.RUN_HEALTH;
+import static org.jooq.impl.DSL.max;
 
 import io.incrementalloader.db.ConnectionSettings;
 import io.incrementalloader.db.Snapshot;
@@ -54,11 +55,12 @@ public final class DatabaseState {
         try (Connection connection = settings.open()) {
             return Snapshot.read(connection, sql -> {
                 var pending = sql.selectFrom(PENDING.call()).fetchSingle();
-                var position = sql.selectFrom(LOAD_METADATA).fetchSingle();
+                // The position moved last, of whichever lane.
+                var moved = sql.select(max(LOAD_METADATA.UPDATED_AT)).from(LOAD_METADATA).fetchSingle().value1();
                 var health = sql.selectFrom(RUN_HEALTH).fetchSingle();
                 OffsetDateTime now = OffsetDateTime.now();
                 return new Reading(true, null, pending.getDocuments(), secondsSince(pending.getOldestLandedAt(), now),
-                        secondsSince(position.getUpdatedAt(), now), health.getConsecutiveFailures(),
+                        secondsSince(moved, now), health.getConsecutiveFailures(),
                         health.getLastSuccessAt() == null ? Double.NaN
                                 : health.getLastSuccessAt().toInstant().toEpochMilli() / 1000.0);
             }, "set local statement_timeout = '5s'");

@@ -47,7 +47,7 @@ public final class ServiceMetrics implements RunObserver {
         }
         for (RunOutcome outcome : RunOutcome.values()) {
             runs.put(outcome, Counter.builder(PREFIX + "runs").tag("outcome", outcome.name().toLowerCase())
-                    .description("Runs, by how they ended (skipped: another instance was loading)").register(registry));
+                    .description("Runs, by how they ended").register(registry));
         }
         batches = Timer.builder(PREFIX + "batch.duration").description("How long a batch took, its commit included")
                 .serviceLevelObjectives(Duration.ofMillis(10), Duration.ofMillis(50), Duration.ofMillis(100),

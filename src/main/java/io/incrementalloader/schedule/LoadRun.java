@@ -6,12 +6,11 @@ import io.incrementalloader.db.Migrations;
 import io.incrementalloader.load.BatchFigures;
 import io.incrementalloader.load.BatchLoader;
 import io.incrementalloader.load.LoadingPause;
+import io.incrementalloader.load.ParallelLoader;
 import io.incrementalloader.load.RunHealth;
 import io.incrementalloader.verify.RunCheck;
 import io.incrementalloader.verify.RunChecker;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.function.BooleanSupplier;
 import org.postgresql.PGConnection;
@@ -20,38 +19,34 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.spi.LoggingEventBuilder;
 
 /**
- * One scheduled run: drain what is pending, in transactions of batch-size documents, and log one line with the
- * figures. Runs of several instances never overlap: a run first takes a session-level advisory lock, and an
- * instance that cannot get it at once skips the tick instead of queueing behind the other (no lock storm).
+ * One scheduled run: drain what is pending with K connections (workers), in transactions of batch-size documents,
+ * and log one line with the figures. Runs of several instances, like the workers of one, share the work: each batch
+ * takes a lane that no other caller holds (V011), without waiting for a held one.
  */
 public final class LoadRun implements Job {
-    /** The advisory lock key that serve instances share ("ILOADER" in ASCII). */
-    public static final long SERVE_LOCK_KEY = 0x494C4F41444552L;
-
     private static final Logger log = LoggerFactory.getLogger("io.incrementalloader.serve");
 
     private final ConnectionSettings settings;
-    private final BatchLoader loader;
+    private final ParallelLoader loader;
     private final BooleanSupplier stopping;
     private final RunObserver observer;
     private boolean migrated;
     private volatile Connection active;
-    /** What the run's committed batches did so far, and when the batch in progress started. */
-    private BatchFigures progress = BatchFigures.NONE;
-    private long batchStarted;
+    /** What the run's committed batches did so far. */
+    private volatile BatchFigures progress = BatchFigures.NONE;
 
     public LoadRun(ConnectionSettings settings, int batchSize, BooleanSupplier stopping) {
-        this(settings, batchSize, false, stopping, RunObserver.NONE);
+        this(settings, batchSize, false, 1, stopping, RunObserver.NONE);
     }
 
     /**
-     * With asyncCommit, batches commit without waiting for the disk (see {@link BatchLoader}); the observer hears
-     * every batch and every run.
+     * With asyncCommit, batches commit without waiting for the disk (see {@link BatchLoader}); with K workers, K
+     * connections load at once ({@link ParallelLoader}); the observer hears every batch and every run.
      */
-    public LoadRun(ConnectionSettings settings, int batchSize, boolean asyncCommit, BooleanSupplier stopping,
-                   RunObserver observer) {
+    public LoadRun(ConnectionSettings settings, int batchSize, boolean asyncCommit, int workers,
+                   BooleanSupplier stopping, RunObserver observer) {
         this.settings = settings;
-        this.loader = new BatchLoader(batchSize, asyncCommit);
+        this.loader = new ParallelLoader(new BatchLoader(batchSize, asyncCommit), workers);
         this.stopping = stopping;
         this.observer = observer;
     }
@@ -64,12 +59,14 @@ public final class LoadRun implements Job {
         return outcome;
     }
 
-    private void afterBatch(BatchFigures total, RunChecker checker) {
-        long now = System.nanoTime();
-        observer.batch((now - batchStarted) / 1e9);
-        batchStarted = now;
+    private void afterBatch(BatchFigures total, double seconds, RunChecker checker) {
+        observer.batch(seconds);
         progress = total;
-        checker.afterBatch(total);
+        // The background check of a chunk takes the batches up to the last one committed; with several workers a
+        // batch of a lower id may still be in progress then, so their run is checked whole, when it ends.
+        if (loader.workers() == 1) {
+            checker.afterBatch(total);
+        }
     }
 
     private RunOutcome load() {
@@ -81,18 +78,14 @@ public final class LoadRun implements Job {
             }
             try (Connection connection = settings.open(); RunChecker checker = new RunChecker(settings)) {
                 active = connection;
-                if (!tryLock(connection)) {
-                    log.info("run skipped: another instance is loading");
-                    return RunOutcome.SKIPPED;
-                }
                 LoadingPause pause = LoadingPause.current(connection);
                 if (pause != null) {
                     log.info("run paused: {}; nothing taken (resume: the resume command, or CALL resume_loading())",
                             pause.describe());
                     return RunOutcome.PAUSED;
                 }
-                batchStarted = System.nanoTime();
-                BatchFigures figures = loader.drain(connection, stopping, total -> afterBatch(total, checker));
+                BatchFigures figures = loader.drain(settings, connection, stopping,
+                        (total, seconds) -> afterBatch(total, seconds, checker));
                 double seconds = Elapsed.secondsSince(started);
                 String done = String.format("run done: %s in %.2f s (%d documents/s)", figures, seconds,
                         Math.round(figures.taken() / Math.max(seconds, 1e-9)));
@@ -110,7 +103,6 @@ public final class LoadRun implements Job {
                     withVerdict(withFigures(log.atError(), figures, seconds), verdict)
                             .log("{}; {} (kept in test_mv.run_checks; run verify)", done, verdict);
                 }
-                // Closing the connection releases the advisory lock.
                 return RunOutcome.DONE;
             }
         } catch (RuntimeException | SQLException e) {
@@ -138,18 +130,9 @@ public final class LoadRun implements Job {
         if (connection != null) {
             try {
                 connection.unwrap(PGConnection.class).cancelQuery();
+                loader.cancel();
             } catch (SQLException e) {
                 log.warn("cannot cancel the batch in progress: {}", RunHealth.message(e));
-            }
-        }
-    }
-
-    private static boolean tryLock(Connection connection) throws SQLException {
-        try (PreparedStatement lock = connection.prepareStatement("select pg_try_advisory_lock(?)")) {
-            lock.setLong(1, SERVE_LOCK_KEY);
-            try (ResultSet row = lock.executeQuery()) {
-                row.next();
-                return row.getBoolean(1);
             }
         }
     }

@@ -4,8 +4,6 @@ package io.incrementalloader.schedule;
 public enum RunOutcome {
     /** It loaded whatever was pending (possibly nothing). */
     DONE,
-    /** Another instance was running; this one left the work to it. */
-    SKIPPED,
     /** Loading is paused (pause_loading): it took nothing. */
     PAUSED,
     /** It failed (the database went away, say); the scheduler retries once. */

@@ -6,12 +6,14 @@ import static io.incrementalloader.generated.test_mv.Tables.FAILED_RUNS;
 import static io.incrementalloader.generated.test_mv.Tables.LOAD_BATCHES;
 import static io.incrementalloader.generated.test_mv.Tables.LOAD_CONTROL;
 import static io.incrementalloader.generated.test_mv.Tables.LOAD_ERRORS;
+import static io.incrementalloader.generated.test_mv.Tables.LANES;
 import static io.incrementalloader.generated.test_mv.Tables.LOAD_METADATA;
 import static io.incrementalloader.generated.test_mv.Tables.PENDING;
 import static io.incrementalloader.generated.test_mv.Tables.RUN_CHECKS;
 import static io.incrementalloader.generated.test_mv.Tables.RUN_HEALTH;
 import static org.jooq.impl.DSL.countDistinct;
 import static org.jooq.impl.DSL.select;
+import static org.jooq.impl.DSL.sum;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.incrementalloader.Printable;
@@ -29,16 +31,33 @@ import java.time.OffsetDateTime;
 import java.util.List;
 import org.jooq.DSLContext;
 
-/** Where the loader stands, read in one go: the position, what is pending and how old, the totals, the last batches. */
-public record LoaderStatus(Position position, LoadingPause paused, Pending pending, List<Blocked> blocked, Totals totals,
-                           Runs runs, Checks checks, List<Batch> lastBatches, List<Rejection> lastErrors) {
+/**
+ * Where the loader stands, read in one go: the latest position, what is pending and how old (in total and a lane),
+ * the totals, the last batches.
+ */
+public record LoaderStatus(Position position, LoadingPause paused, Pending pending, List<Lane> lanes,
+                           List<Blocked> blocked, Totals totals, Runs runs, Checks checks, List<Batch> lastBatches,
+                           List<Rejection> lastErrors) {
 
-    public record Position(long lastRequestId, String lastXid, LocalDate lastDate, String lastHash, Long lastBatchId,
-                           OffsetDateTime updatedAt) {
+    /**
+     * A lane (V011): its backlog (counted up to 1,000, estimated beyond: {@code exact} false), the lag of its oldest
+     * pending document, and its position.
+     */
+    public record Lane(int lane, long pending, boolean exact, long waiting, Duration lag, long lastRequestId,
+                       OffsetDateTime updatedAt) {
+        @JsonProperty
+        public long lagSeconds() {
+            return lag.toSeconds();
+        }
+    }
+
+    /** The latest position taken, of whichever lane: the row of load_metadata the seed's query reads. */
+    public record Position(int lane, long lastRequestId, String lastXid, LocalDate lastDate, String lastHash,
+                           Long lastBatchId, OffsetDateTime updatedAt) {
     }
 
     /**
-     * Documents landed past the position: counted up to 10,000, estimated beyond ({@code exact} false; see
+     * Documents landed past their lane's position: counted up to 1,000 a lane, estimated beyond ({@code exact} false; see
      * test_mv.pending). {@code waiting} of them belong to transactions younger than one still open, which the loader
      * waits for; {@code heldBackBy} names the oldest open transaction when that matters.
      */
@@ -51,12 +70,12 @@ public record LoaderStatus(Position position, LoadingPause paused, Pending pendi
         }
     }
 
-    /** A loader (a batch, whoever called it) waiting for the position, and the sessions it waits for. */
+    /** A loader (a batch, whoever called it) waiting for a position, and the sessions it waits for. */
     public record Blocked(int pid, String application, String waitingFor) {
     }
 
     /**
-     * The documents' outcomes, from the running totals the loader keeps on its position (V009), and the documents
+     * The documents' outcomes, from the running totals the loader keeps on its lanes' positions (V009), and the documents
      * landed: those with an outcome and those pending (an estimate when the pending are); and of the landed, how
      * many landing rows retention removed (prune_landing).
      */
@@ -110,22 +129,29 @@ public record LoaderStatus(Position position, LoadingPause paused, Pending pendi
     }
 
     static LoaderStatus read(DSLContext sql) {
-        LoadMetadataRecord m = sql.selectFrom(LOAD_METADATA).fetchSingle();
-        Position position = new Position(m.getLastRequestId(), String.valueOf(m.getLastXid()), m.getLastDate(),
-                m.getLastHash(), m.getLastBatchId(), m.getUpdatedAt());
+        // The seed's query: the latest position is the row moved last.
+        LoadMetadataRecord m = sql.selectFrom(LOAD_METADATA)
+                .orderBy(LOAD_METADATA.UPDATED_AT.desc(), LOAD_METADATA.LANE).limit(1).fetchSingle();
+        Position position = new Position(m.getLane(), m.getLastRequestId(), String.valueOf(m.getLastXid()),
+                m.getLastDate(), m.getLastHash(), m.getLastBatchId(), m.getUpdatedAt());
+        OffsetDateTime now = OffsetDateTime.now();
+        List<Lane> lanes = sql.selectFrom(LANES.call()).fetch(l -> new Lane(l.getLane(), l.getDocuments(),
+                l.getExact(), l.getWaiting(), lag(l.getOldestLandedAt(), now), l.getLastRequestId(), l.getUpdatedAt()));
 
         // The rules live in SQL (R__load_status.sql), beside load_horizon's: read here through the generated classes.
         var p = sql.selectFrom(PENDING.call()).fetchSingle();
         long waiting = p.getWaiting();
         OffsetDateTime oldest = p.getOldestLandedAt();
         String heldBackBy = waiting == 0 ? null : Routines.heldBackBy(sql.configuration());
-        Pending pending = new Pending(p.getDocuments(), p.getExact(), waiting, oldest,
-                oldest == null ? Duration.ZERO : Duration.between(oldest, OffsetDateTime.now()), heldBackBy);
+        Pending pending = new Pending(p.getDocuments(), p.getExact(), waiting, oldest, lag(oldest, now), heldBackBy);
 
-        // Every figure here costs the same at any size: the totals are kept, not counted (V009).
-        Totals totals = new Totals(
-                m.getLoadedDocuments() + m.getRejectedDocuments() + m.getDuplicateDocuments() + pending.documents(),
-                m.getLoadedDocuments(), m.getRejectedDocuments(), m.getDuplicateDocuments(),
+        // Every figure here costs the same at any size: the totals are kept, not counted (V009), a lane each.
+        var sums = sql.select(sum(LOAD_METADATA.LOADED_DOCUMENTS), sum(LOAD_METADATA.REJECTED_DOCUMENTS),
+                sum(LOAD_METADATA.DUPLICATE_DOCUMENTS)).from(LOAD_METADATA).fetchSingle();
+        long loaded = sums.value1().longValueExact();
+        long rejected = sums.value2().longValueExact();
+        long duplicates = sums.value3().longValueExact();
+        Totals totals = new Totals(loaded + rejected + duplicates + pending.documents(), loaded, rejected, duplicates,
                 sql.select(LOAD_CONTROL.PRUNED_DOCUMENTS).from(LOAD_CONTROL).fetchSingle().value1());
 
         RunHealthRecord health = sql.selectFrom(RUN_HEALTH).fetchSingle();
@@ -149,7 +175,12 @@ public record LoaderStatus(Position position, LoadingPause paused, Pending pendi
                 .fetch(e -> new Rejection(e.value1(), e.value2(), e.value3()));
         List<Blocked> blocked = sql.selectFrom(BLOCKED_LOADERS.call())
                 .fetch(b -> new Blocked(b.getPid(), b.getApplication(), b.getWaitingFor()));
-        return new LoaderStatus(position, LoadingPause.current(sql), pending, blocked, totals, runs, checks, batches, errors);
+        return new LoaderStatus(position, LoadingPause.current(sql), pending, lanes, blocked, totals, runs, checks,
+                batches, errors);
+    }
+
+    private static Duration lag(OffsetDateTime oldest, OffsetDateTime now) {
+        return oldest == null ? Duration.ZERO : Duration.between(oldest, now);
     }
 
     private static Check check(RunChecksRecord c) {
@@ -160,8 +191,8 @@ public record LoaderStatus(Position position, LoadingPause paused, Pending pendi
     /** The report a person reads at a glance. */
     public String render() {
         StringBuilder out = new StringBuilder();
-        out.append(String.format("Position   document %d (date %s, hash %s), batch %s, moved %s%n",
-                position.lastRequestId(), position.lastDate() == null ? "-" : position.lastDate(),
+        out.append(String.format("Position   document %d of lane %d (date %s, hash %s), batch %s, moved %s%n",
+                position.lastRequestId(), position.lane(), position.lastDate() == null ? "-" : position.lastDate(),
                 position.lastHash() == null ? "-" : position.lastHash(),
                 position.lastBatchId() == null ? "-" : position.lastBatchId(), ago(position.updatedAt())));
         if (paused != null) {
@@ -171,12 +202,22 @@ public record LoaderStatus(Position position, LoadingPause paused, Pending pendi
         String about = pending.exact() ? "" : "about ";
         out.append(String.format("Pending    %s%,d documents%s%n", about, pending.documents(), pending.documents() == 0 ? ""
                 : ", oldest landed " + ago(pending.oldestLandedAt()) + " (lag " + human(pending.lag()) + ")"));
+        List<Lane> behind = lanes.stream().filter(l -> l.pending() > 0).toList();
+        if (!behind.isEmpty()) {
+            out.append(String.format("Lanes      %d of %d with documents pending%n", behind.size(), lanes.size()));
+            out.append(String.format("  %4s %10s %8s %10s  %s%n", "lane", "pending", "lag", "position", "moved"));
+            for (Lane l : behind) {
+                out.append(String.format("  %4d %10s %8s %10d  %s%n", l.lane(),
+                        (l.exact() ? "" : "~") + String.format("%,d", l.pending()), human(l.lag()), l.lastRequestId(),
+                        ago(l.updatedAt())));
+            }
+        }
         if (pending.waiting() > 0) {
             out.append(String.format("Waiting    %,d of them belong to transactions younger than an open one: %s%n",
                     pending.waiting(), pending.heldBackBy() == null ? "it has just ended" : Printable.of(pending.heldBackBy())));
         }
         for (Blocked b : blocked) {
-            out.append(String.format("Blocked    pid %d (%s) waits for the position, held by %s%n", b.pid(),
+            out.append(String.format("Blocked    pid %d (%s) waits for a position, held by %s%n", b.pid(),
                     Printable.of(b.application()), b.waitingFor() == null ? "a session that has just ended"
                             : Printable.of(b.waitingFor())));
         }

@@ -27,6 +27,7 @@ import static org.jooq.impl.DSL.table;
 
 import io.incrementalloader.Printable;
 import io.incrementalloader.db.Snapshot;
+import io.incrementalloader.generated.test_mv.Routines;
 import java.math.BigDecimal;
 import java.time.LocalDate;
 import java.sql.Connection;
@@ -36,6 +37,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jooq.Field;
 import org.jooq.JSONB;
@@ -201,7 +203,7 @@ public final class Reconciliation {
         return select(STAGE_JSON_WITH_DATE.ID.as("id"), STAGE_JSON_WITH_DATE.STAGE.as("stage"),
                 CLIENTS.DOCUMENT_KEY.as("key"))
                 .from(STAGE_JSON_WITH_DATE).join(CLIENTS).on(CLIENTS.CLIENT_ID.eq(STAGE_JSON_WITH_DATE.ID))
-                .where(scope.documents(STAGE_JSON_WITH_DATE.LANDED_XID, STAGE_JSON_WITH_DATE.ID))
+                .where(scope.documents(STAGE_JSON_WITH_DATE.LANDED_XID, STAGE_JSON_WITH_DATE.ID, STAGE_JSON_WITH_DATE.STAGE))
                 .and(scope.outcomes(CLIENTS.CLIENT_ID, CLIENTS.BATCH_ID))
                 .asTable("loaded");
     }
@@ -345,12 +347,12 @@ public final class Reconciliation {
                 .from(LOAD_DUPLICATES)
                 .join(duplicate).on(duplicate.ID.eq(LOAD_DUPLICATES.REQUEST_ID))
                 .where(scope.outcomes(LOAD_DUPLICATES.REQUEST_ID, LOAD_DUPLICATES.BATCH_ID))
-                .and(scope.documents(duplicate.LANDED_XID, duplicate.ID));
+                .and(scope.documents(duplicate.LANDED_XID, duplicate.ID, duplicate.STAGE));
     }
 
     /**
-     * Every landed document in scope up to the position is loaded, rejected or a duplicate, once; no outcome in
-     * scope is of a document past the position or never landed; no loaded document is equal to another loaded one.
+     * Every landed document in scope up to its lane's position is loaded, rejected or a duplicate, once; no outcome
+     * in scope is of a document past its lane's position or never landed; no loaded document is equal to another loaded one.
      */
     private void checkAccounting(List<Difference> differences) {
         var m = LOAD_METADATA.as("m");
@@ -365,15 +367,17 @@ public final class Reconciliation {
         var outcome = outcomes.field("request_id", Long.class);
         var taken = condition("({0}, {1}) <= ({2}, {3})", s.LANDED_XID, s.ID, m.LAST_XID, m.LAST_REQUEST_ID);
 
+        // Each document against the position of its lane (V011).
+        Condition ofItsLane = m.LANE.eq(Routines.documentLane(s.STAGE));
         Table<?> notOnce = sql.select(s.ID, count(outcome).as("outcomes"))
-                .from(s.crossJoin(m).leftJoin(outcomes).on(outcome.eq(s.ID)))
-                .where(taken).and(scope.documents(s.LANDED_XID, s.ID))
+                .from(s.join(m).on(ofItsLane).leftJoin(outcomes).on(outcome.eq(s.ID)))
+                .where(taken).and(scope.documents(s.LANDED_XID, s.ID, s.STAGE))
                 .groupBy(s.ID)
                 .having(count(outcome).ne(1))
                 .asTable("not_once");
         Table<?> stray = sql.select(outcome)
-                .from(outcomes.crossJoin(m).leftJoin(s).on(s.ID.eq(outcome))
-                        .and(scope.documents(s.LANDED_XID, s.ID)))
+                .from(outcomes.leftJoin(s).on(s.ID.eq(outcome))
+                        .and(scope.documents(s.LANDED_XID, s.ID, s.STAGE)).leftJoin(m).on(ofItsLane))
                 .where(s.ID.isNull().or(not(taken)))
                 .asTable("stray");
         long notOnceCount = sql.fetchCount(notOnce);
@@ -383,7 +387,7 @@ public final class Reconciliation {
             sql.selectFrom(notOnce).limit(SHOWN).forEach(r -> examples.add("document " + r.get(0) + " has "
                     + r.get(1) + " outcomes instead of one"));
             sql.selectFrom(stray).limit(SHOWN).forEach(r -> examples.add("document " + r.get(0)
-                    + " has an outcome but is past the position or was never landed"));
+                    + " has an outcome but is past its lane's position or was never landed"));
             differences.add(new Difference("accounting", notOnceCount, strayCount, examples));
         }
     }

@@ -17,11 +17,12 @@ import static org.jooq.impl.DSL.notExists;
 import static org.jooq.impl.DSL.select;
 import static org.jooq.impl.DSL.selectOne;
 
+import io.incrementalloader.generated.test_mv.Routines;
 import java.util.List;
 import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jooq.Field;
-import org.jooq.Record4;
+import org.jooq.JSONB;
 import org.jooq.Record8;
 
 /**
@@ -29,12 +30,13 @@ import org.jooq.Record8;
  * the documents its batches took and the rows they wrote, and the documents whose rows were changed by hand since
  * the last check (test_mv.changed_documents, up to a change id).
  *
- * <p>A run's batches are found by key, from what they recorded in the run history: the documents between the
- * position before the first batch and the position after the last (batch ids are given under the position's lock,
- * so the batches between two ids took one stretch of positions), and the child rows in the ranges of ids the batches
- * gave them. Every condition is an index range scan, so checking a run costs what the run wrote, not what the tables
- * hold. Documents changed by hand are few and rare; their child rows are found by client_id, which no index serves:
- * such a check reads the child tables whole.
+ * <p>A run's batches are found by key, from what they recorded in the run history: in each lane they took, the
+ * documents of the lane between the position before the lane's first batch of the run and the position after its
+ * last (batch ids are given under the lane's lock, so a lane's batches between two ids took one stretch of its
+ * positions, whoever called them), and the child rows in the ranges of ids the batches gave them. Every condition is
+ * an index range scan, so checking a run costs what the run wrote, not what the tables hold. Documents changed by
+ * hand are few and rare; their child rows are found by client_id, which no index serves: such a check reads the
+ * child tables whole.
  */
 public final class Scope {
     private static final Scope EVERYTHING = new Scope(null, null, 0, false);
@@ -44,12 +46,20 @@ public final class Scope {
     }
 
     /**
-     * What a run's batches took and wrote. {@code others}: the batches between first and last that are not the
-     * run's loads (a reprocessing, a reload or a rejection by hand, by another caller meanwhile): their documents
-     * are not in the run's stretch of positions, and the documents changed by hand take them in instead.
+     * A lane's stretch of a run: its batches first to last, and the positions before the first and after the last.
+     * Lane null: batches loaded before lanes (V011), which took the documents of every lane.
      */
-    private record Batches(long first, long last, String fromXid, long fromRequestId, String toXid, long toRequestId,
-                           Ids requests, Ids phones, Ids addresses, Ids products, List<Long> others) {
+    private record LaneSpan(Integer lane, long first, long last, String fromXid, long fromRequestId, String toXid,
+                            long toRequestId) {
+    }
+
+    /**
+     * What a run's batches took and wrote: the stretch of each lane, and the ranges of ids. Batches between first
+     * and last that are not the lanes' loads (a reprocessing, a reload or a rejection by hand, by another caller
+     * meanwhile) are not the run's: the documents changed by hand take their documents in instead.
+     */
+    private record Batches(long first, long last, List<LaneSpan> lanes, Ids requests, Ids phones, Ids addresses,
+                           Ids products) {
     }
 
     private final boolean everything;
@@ -103,14 +113,23 @@ public final class Scope {
     private static Batches batches(DSLContext sql, long firstBatchId, long lastBatchId) {
         var first = LOAD_BATCHES.as("first");
         var last = LOAD_BATCHES.as("last");
-        Record4<Object, Long, Object, Long> span = sql.select(first.FROM_XID, first.FROM_REQUEST_ID, last.TO_XID,
-                        last.TO_REQUEST_ID)
-                .from(first).crossJoin(last)
-                .where(first.BATCH_ID.eq(firstBatchId)).and(last.BATCH_ID.eq(lastBatchId)).fetchOne();
-        if (span == null || span.value1() == null || span.value3() == null) {
-            throw new IllegalStateException("batches " + firstBatchId + " to " + lastBatchId
-                    + " have no recorded positions in test_mv.load_batches");
-        }
+        var lanes = select(LOAD_BATCHES.LANE, min(LOAD_BATCHES.BATCH_ID).as("first_id"),
+                        max(LOAD_BATCHES.BATCH_ID).as("last_id"))
+                .from(LOAD_BATCHES).where(LOAD_BATCHES.BATCH_ID.between(firstBatchId, lastBatchId))
+                .and(LOAD_BATCHES.KIND.eq("load")).groupBy(LOAD_BATCHES.LANE).asTable("lanes");
+        List<LaneSpan> spans = sql.select(lanes.field(LOAD_BATCHES.LANE), first.BATCH_ID, last.BATCH_ID, first.FROM_XID,
+                        first.FROM_REQUEST_ID, last.TO_XID, last.TO_REQUEST_ID)
+                .from(lanes)
+                .join(first).on(first.BATCH_ID.eq(lanes.field("first_id", Long.class)))
+                .join(last).on(last.BATCH_ID.eq(lanes.field("last_id", Long.class)))
+                .fetch(r -> {
+                    if (r.value4() == null || r.value6() == null) {
+                        throw new IllegalStateException("batches " + firstBatchId + " to " + lastBatchId
+                                + " have no recorded positions in test_mv.load_batches");
+                    }
+                    return new LaneSpan(r.value1(), r.value2(), r.value3(), String.valueOf(r.value4()), r.value5(),
+                            String.valueOf(r.value6()), r.value7());
+                });
         Record8<Long, Long, Long, Long, Long, Long, Long, Long> ids = sql.select(
                         min(LOAD_BATCHES.FIRST_REQUEST_ID), max(LOAD_BATCHES.LAST_REQUEST_ID).plus(1),
                         lower(LOAD_BATCHES.PHONE_IDS), upper(LOAD_BATCHES.PHONE_IDS),
@@ -118,28 +137,26 @@ public final class Scope {
                         lower(LOAD_BATCHES.PRODUCT_IDS), upper(LOAD_BATCHES.PRODUCT_IDS))
                 .from(LOAD_BATCHES).where(LOAD_BATCHES.BATCH_ID.between(firstBatchId, lastBatchId))
                 .and(LOAD_BATCHES.KIND.eq("load")).fetchSingle();
-        List<Long> others = sql.select(LOAD_BATCHES.BATCH_ID).from(LOAD_BATCHES)
-                .where(LOAD_BATCHES.BATCH_ID.between(firstBatchId, lastBatchId)).and(LOAD_BATCHES.KIND.ne("load"))
-                .fetch(LOAD_BATCHES.BATCH_ID);
-        return new Batches(firstBatchId, lastBatchId, String.valueOf(span.value1()), span.value2(),
-                String.valueOf(span.value3()), span.value4(), ids(ids.value1(), ids.value2()),
-                ids(ids.value3(), ids.value4()), ids(ids.value5(), ids.value6()), ids(ids.value7(), ids.value8()),
-                others);
+        return new Batches(firstBatchId, lastBatchId, spans, ids(ids.value1(), ids.value2()),
+                ids(ids.value3(), ids.value4()), ids(ids.value5(), ids.value6()), ids(ids.value7(), ids.value8()));
     }
 
     public boolean isEverything() {
         return everything;
     }
 
-    /** Landed documents in scope, given a landing row's (or the stage's) landed_xid and id. */
-    Condition documents(Field<Object> landedXid, Field<Long> id) {
+    /** Landed documents in scope, given a landing row's (or the stage's) landed_xid, id and document. */
+    Condition documents(Field<Object> landedXid, Field<Long> id, Field<JSONB> stage) {
         if (everything) {
             return noCondition();
         }
-        Condition taken = batches == null ? falseCondition()
-                : condition("({0}, {1}) > ({2}::xid8, {3}) and ({0}, {1}) <= ({4}::xid8, {5})", landedXid, id,
-                        inline(batches.fromXid()), inline(batches.fromRequestId()), inline(batches.toXid()),
-                        inline(batches.toRequestId()));
+        Condition taken = falseCondition();
+        for (LaneSpan span : batches == null ? List.<LaneSpan>of() : batches.lanes()) {
+            Condition stretch = condition("({0}, {1}) > ({2}::xid8, {3}) and ({0}, {1}) <= ({4}::xid8, {5})", landedXid,
+                    id, inline(span.fromXid()), inline(span.fromRequestId()), inline(span.toXid()),
+                    inline(span.toRequestId()));
+            taken = taken.or(span.lane() == null ? stretch : Routines.documentLane(stage).eq(inline(span.lane())).and(stretch));
+        }
         return taken.or(changed(id));
     }
 
@@ -190,10 +207,16 @@ public final class Scope {
         return written.or(changed(clientId));
     }
 
-    /** A batch of the run: between its first and last, and one of its loads. */
+    /** A batch of the run: a load between its first and last, and of a lane's stretch. */
     private Condition ofTheRun(Field<Long> batchId) {
-        Condition between = batchId.between(batches.first(), batches.last());
-        return batches.others().isEmpty() ? between : between.and(batchId.notIn(batches.others()));
+        var b = LOAD_BATCHES.as("run_batch");
+        Condition ofALane = falseCondition();
+        for (LaneSpan span : batches.lanes()) {
+            ofALane = ofALane.or((span.lane() == null ? b.LANE.isNull() : b.LANE.eq(inline(span.lane())))
+                    .and(b.BATCH_ID.between(inline(span.first()), inline(span.last()))));
+        }
+        return batchId.between(batches.first(), batches.last()).and(exists(selectOne().from(b)
+                .where(b.BATCH_ID.eq(batchId)).and(b.KIND.eq("load")).and(ofALane)));
     }
 
     /** Documents changed by hand up to the scope's change id; no condition at all when there are none. */

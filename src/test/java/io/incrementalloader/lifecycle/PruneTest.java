@@ -31,7 +31,7 @@ class PruneTest {
     private static void assertAccountingWhole(String when) {
         List<List<Object>> row = db.query("select (select count(*) from fake_json_request)"
                 + " + (select pruned_documents from test_mv.load_control),"
-                + " (select loaded_documents + rejected_documents + duplicate_documents from test_mv.load_metadata)"
+                + " (select sum(loaded_documents + rejected_documents + duplicate_documents)::bigint from test_mv.load_metadata)"
                 + " + (select documents from test_mv.pending())");
         assertEquals(row.get(0).get(0), row.get(0).get(1), when + ": " + row);
     }

@@ -75,7 +75,7 @@ class ConcurrencyTest {
                 + " ('{\"application_id\": 4, \"addresses\": [{\"date\": \"31-12-1999\"}]}', '1999-12-31')");
         db.execute("call load_batch(100)");
         assertEquals(4, db.count("select count(*) from test_mv.clients"));
-        assertEquals(java.sql.Date.valueOf("1999-12-31"), db.queryOne("select last_date from test_mv.load_metadata"));
+        assertEquals(java.sql.Date.valueOf("1999-12-31"), db.queryOne("select last_date from test_mv.load_metadata order by updated_at desc limit 1"));
     }
 
     @Test
@@ -100,7 +100,7 @@ class ConcurrencyTest {
         }
         assertEquals(0, db.count("select count(*) from test_mv.clients")
                 + db.count("select count(*) from test_mv.phones") + db.count("select count(*) from test_mv.load_batches"));
-        assertEquals(0L, db.queryOne("select last_request_id from test_mv.load_metadata"));
+        assertEquals(0L, db.queryOne("select max(last_request_id) from test_mv.load_metadata"));
 
         db.execute("call load_batch(100)");
         assertEquals(20, db.count("select count(*) from test_mv.clients"));
@@ -146,7 +146,7 @@ class ConcurrencyTest {
             int calls = 0;
             try (Connection connection = db.connect();
                  PreparedStatement call = connection.prepareStatement("call load_batch(50)");
-                 PreparedStatement position = connection.prepareStatement("select last_batch_id from test_mv.load_metadata")) {
+                 PreparedStatement position = connection.prepareStatement("select max(last_batch_id) from test_mv.load_metadata")) {
                 while (true) {
                     boolean producerDone = producer.isDone();
                     Object before = single(position);

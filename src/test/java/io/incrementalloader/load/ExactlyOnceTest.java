@@ -7,15 +7,11 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.incrementalloader.generate.DocumentGenerator;
-import io.incrementalloader.testing.LoadedRows;
-import io.incrementalloader.testing.ReferenceDecomposition;
-import io.incrementalloader.testing.ReferenceDecomposition.Outcome;
+import io.incrementalloader.testing.ReferenceTables;
 import io.incrementalloader.testing.TestDatabase;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.sql.Connection;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -47,52 +43,13 @@ class ExactlyOnceTest {
         }
         db.loadAll(100);
 
-        // The reference: decompose each landed document in Java, in landing order, skipping duplicates of loaded ones,
-        // which it finds by its own equality (canonical), written apart from the loader's.
-        Map<String, Long> loadedByHash = new HashMap<>();
-        List<String> clients = new ArrayList<>();
-        List<String> phones = new ArrayList<>();
-        List<String> addresses = new ArrayList<>();
-        List<String> products = new ArrayList<>();
-        Map<Long, String> rejectedFields = new HashMap<>();
-        Map<Long, Long> duplicates = new HashMap<>();
-        for (List<Object> landed : db.query("select id, stage::text from stage_json_with_date order by landed_xid, id")) {
-            long id = (Long) landed.get(0);
-            JsonNode document = JSON.readTree((String) landed.get(1));
-            String key = canonical(document);
-            Outcome outcome = ReferenceDecomposition.of(id, document);
-            if (outcome.rejected()) {
-                rejectedFields.put(id, outcome.rejectedField());
-            } else if (loadedByHash.containsKey(key)) {
-                duplicates.put(id, loadedByHash.get(key));
-            } else {
-                loadedByHash.put(key, id);
-                clients.add(outcome.client());
-                phones.addAll(outcome.phones());
-                addresses.addAll(outcome.addresses());
-                outcome.products().stream().sorted().forEach(products::add);
-            }
-        }
-
-        LoadedRows rows = db.jooq(LoadedRows::read);
-        assertEquals(clients, rows.clients());
-        assertEquals(phones, rows.phones());
-        assertEquals(addresses, rows.addresses());
-        assertEquals(products.size(), rows.products().size());
-        assertEquals(products.stream().sorted().toList(), rows.products().stream().sorted().toList());
-
-        Map<Long, String> reasons = new HashMap<>();
-        db.query("select request_id, reason from test_mv.load_errors").forEach(r -> reasons.put((Long) r.get(0), (String) r.get(1)));
-        assertEquals(rejectedFields.keySet(), reasons.keySet());
-        rejectedFields.forEach((id, field) -> assertTrue(reasons.get(id).startsWith(field + ":"),
-                "document " + id + ": '" + reasons.get(id) + "' should name " + field));
-        Map<Long, Long> recordedDuplicates = new HashMap<>();
-        db.query("select request_id, duplicate_of from test_mv.load_duplicates")
-                .forEach(r -> recordedDuplicates.put((Long) r.get(0), (Long) r.get(1)));
-        assertEquals(duplicates, recordedDuplicates);
+        ReferenceTables reference = ReferenceTables.of(db);
+        reference.assertLoaded(db);
+        Map<Long, String> rejectedFields = reference.rejectedFields();
+        Map<Long, Long> duplicates = reference.duplicates();
         assertTrue(duplicates.size() > 500 && rejectedFields.size() > 500, "the corpus mixes in both kinds");
         assertTrue(duplicates.keySet().stream().filter(id -> id > 20_000).count() > 250, "the respelled twins are duplicates");
-        assertEquals(20_300, clients.size() + rejectedFields.size() + duplicates.size());
+        assertEquals(20_300, reference.documents());
     }
 
     @Test
@@ -178,26 +135,5 @@ class ExactlyOnceTest {
         db.loadAll(1);
         assertEquals(2, db.count("select count(*) from test_mv.load_errors"));
         assertEquals(0, db.count("select count(*) from test_mv.load_duplicates"));
-    }
-
-    /** JSON equality as the contract defines it, in Java: key order ignored, numbers by value (1, 1.0, 1e0 alike). */
-    private static String canonical(JsonNode node) {
-        if (node.isObject()) {
-            java.util.TreeMap<String, String> members = new java.util.TreeMap<>();
-            node.fields().forEachRemaining(e -> members.put(e.getKey(), canonical(e.getValue())));
-            StringBuilder out = new StringBuilder("{");
-            members.forEach((k, v) -> out.append(JSON.getNodeFactory().textNode(k)).append(':').append(v).append(','));
-            return out.append('}').toString();
-        }
-        if (node.isArray()) {
-            StringBuilder out = new StringBuilder("[");
-            node.forEach(e -> out.append(canonical(e)).append(','));
-            return out.append(']').toString();
-        }
-        if (node.isNumber()) {
-            java.math.BigDecimal value = node.decimalValue();
-            return value.signum() == 0 ? "0" : value.stripTrailingZeros().toPlainString();
-        }
-        return node.toString();
     }
 }

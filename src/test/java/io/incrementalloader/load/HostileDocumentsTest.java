@@ -62,7 +62,7 @@ class HostileDocumentsTest {
         assertEquals(100_001L, db.count("select count(*) from test_mv.phones"));
         assertEquals(100_000L, db.count("select count(*) from test_mv.addresses"));
         assertEquals(100_001L, db.count("select count(*) from test_mv.products"));
-        assertEquals(9L, db.count("select last_request_id from test_mv.load_metadata"));
+        assertEquals(9L, db.count("select max(last_request_id) from test_mv.load_metadata"));
         try (Connection connection = db.connect()) {
             assertEquals(List.of(), Reconciliation.check(connection));
             // The check after a run, over the same batches: as linear in a document's size as verify.
@@ -88,11 +88,10 @@ class HostileDocumentsTest {
             assertEquals(List.of(List.of(14L, "the batch failed on this document: P0001 thirteen is unlucky")),
                     db.query("select request_id, reason from test_mv.load_errors"));
             assertEquals(39L, db.count("select count(*) from test_mv.clients"));
-            assertEquals(40L, db.count("select last_request_id from test_mv.load_metadata"));
+            assertEquals(40L, db.count("select max(last_request_id) from test_mv.load_metadata"));
             assertEquals(40L, db.count("select sum(taken) from test_mv.load_batches"),
                     "every document taken once, in the run history too");
-            assertEquals(List.of(List.of(39L, 1L, 0L)), db.query("select loaded_documents, rejected_documents,"
-                    + " duplicate_documents from test_mv.load_metadata"), "the running totals, the safety net's too");
+            assertEquals(List.of(List.of(39L, 1L, 0L)), db.query(TestDatabase.TOTALS), "the running totals, the safety net's too");
         } finally {
             db.execute("drop trigger refuse_thirteen on test_mv.clients; drop function test_mv.refuse_thirteen()");
         }
@@ -113,7 +112,7 @@ class HostileDocumentsTest {
             });
             assertEquals("53100", failure.getSQLState());
             assertEquals(0L, db.count("select count(*) from test_mv.load_errors"));
-            assertEquals(0L, db.count("select last_request_id from test_mv.load_metadata"));
+            assertEquals(0L, db.count("select max(last_request_id) from test_mv.load_metadata"));
         } finally {
             db.execute("drop trigger disk_is_full on test_mv.clients; drop function test_mv.disk_is_full()");
         }

@@ -73,7 +73,7 @@ class PauseTest {
     /** A pause does not wait for a running batch, and the batch finishes; the batches after it take nothing. */
     @Test
     void pausing_while_a_batch_runs_lets_that_batch_finish() throws Exception {
-        db.landNumbered(10);
+        db.landNumbered(160); // some ten a lane: the batch takes its four from one
         try (Connection running = db.connect(); Statement batch = running.createStatement()) {
             running.setAutoCommit(false);
             batch.execute("select test_mv.load_next_batch(4)"); // a batch in progress: its transaction still open

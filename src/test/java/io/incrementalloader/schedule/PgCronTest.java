@@ -97,7 +97,8 @@ class PgCronTest {
         }
         try (Connection c = database("readme").open(); Statement s = c.createStatement()) {
             assertEquals(250, count(s, "select count(*) from test_mv.clients"));
-            assertEquals(3, count(s, "select count(*) from test_mv.load_batches"), "three batches, each committed");
+            assertEquals(count(s, "select count(*) from test_mv.load_batches"),
+                    count(s, "select count(distinct xmin::text) from test_mv.load_batches"), "each batch committed alone");
         }
         try (Connection c = database("two_statements").open(); Statement s = c.createStatement()) {
             assertEquals(0, count(s, "select count(*) from test_mv.clients"), "the failed job's batches rolled back");

@@ -77,11 +77,12 @@ class ServeTest {
     }
 
     @Test
-    void serve_blocked_on_a_position_a_dba_holds_stops_on_sigterm_within_10_seconds() throws Exception {
+    void serve_blocked_on_the_positions_a_dba_holds_stops_on_sigterm_within_10_seconds() throws Exception {
         db.landNumbered(10);
         try (Connection dba = db.connect(); Statement statement = dba.createStatement()) {
             dba.setAutoCommit(false);
-            statement.execute("select * from test_mv.load_metadata for update"); // a DBA's open BEGIN; CALL load_batch
+            // What a migration takes (V009, V011): no batch can lock a lane's row meanwhile.
+            statement.execute("lock table test_mv.load_metadata in exclusive mode");
             Process instance = serve("blocked", "--interval", "1s");
             Waiting.until(() -> db.count("select count(*) from pg_stat_activity where application_name = 'incremental-loader'"
                     + " and wait_event_type = 'Lock'") == 1, 30);
@@ -98,12 +99,12 @@ class ServeTest {
     }
 
     @Test
-    void a_run_that_waits_too_long_for_the_position_fails_naming_the_session_that_holds_it() throws Exception {
+    void a_run_that_waits_too_long_for_the_positions_fails_naming_the_session_that_holds_them() throws Exception {
         db.landNumbered(10);
         try (Connection dba = db.connect(); Statement statement = dba.createStatement()) {
             statement.execute("set application_name = 'dba-in-psql'");
             dba.setAutoCommit(false);
-            statement.execute("select * from test_mv.load_metadata for update");
+            statement.execute("lock table test_mv.load_metadata in exclusive mode");
             Process load = command("load", "load", "--url", db.settings().url());
             assertTrue(load.waitFor(60, TimeUnit.SECONDS), "the wait is bounded");
             dba.rollback();
@@ -115,15 +116,53 @@ class ServeTest {
     }
 
     @Test
-    void a_run_leaves_the_work_to_an_instance_that_holds_the_lock_instead_of_queueing() throws Exception {
-        db.landNumbered(10);
-        try (Connection other = db.connect(); Statement statement = other.createStatement()) {
-            statement.execute("select pg_advisory_lock(" + LoadRun.SERVE_LOCK_KEY + ")");
-            assertEquals(RunOutcome.SKIPPED, new LoadRun(db.settings(), 100, () -> false).get());
-            assertEquals(0, db.count("select count(*) from test_mv.clients"));
+    void a_lane_a_dba_holds_is_left_to_the_dba_and_the_other_lanes_are_loaded() throws Exception {
+        db.landNumbered(2_000);
+        try (Connection dba = db.connect(); Statement statement = dba.createStatement()) {
+            dba.setAutoCommit(false);
+            statement.execute("select * from test_mv.load_metadata where lane = 3 for update"); // a DBA's open CALL
+            assertEquals(RunOutcome.DONE, new LoadRun(db.settings(), 100, () -> false).get());
+            assertEquals(0, db.count("select count(*) from test_mv.clients where test_mv.document_lane("
+                    + "(select stage from fake_json_request r where r.id = client_id)) = 3"), "lane 3 waits for its holder");
+            assertEquals(db.count("select count(*) from fake_json_request where test_mv.document_lane(stage) <> 3"),
+                    db.count("select count(*) from test_mv.clients"), "every other lane is loaded, without waiting");
+            dba.rollback();
         }
         assertEquals(RunOutcome.DONE, new LoadRun(db.settings(), 100, () -> false).get());
-        assertEquals(10, db.count("select count(*) from test_mv.clients"));
+        assertEquals(2_000, db.count("select count(*) from test_mv.clients"));
+    }
+
+    @Test
+    void two_instances_of_serve_with_two_workers_each_load_one_backlog_together_a_lane_held_by_one_at_a_time()
+            throws Exception {
+        db.landGenerated(15, 20_000, 0.1, 0.02);
+        List<Process> instances = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            instances.add(serve("workers-" + i, "--interval", "1s", "--workers", "2"));
+        }
+        Waiting.until(() -> db.count("select count(*) from test_mv.pending() where documents = 0") == 1
+                && db.count("select count(*) from test_mv.run_checks where first_batch_id is not null") >= 2, 120);
+        for (Process instance : instances) {
+            instance.destroy();
+            assertTrue(instance.waitFor(10, TimeUnit.SECONDS));
+            assertEquals(0, instance.exitValue(), () -> log(instance));
+        }
+        // A lane held by one caller at a time: each batch of a lane starts where the lane's previous batch ended.
+        // Two callers holding a lane at once would have started from the same position, and taken the same
+        // documents: the chain would fork, and the documents would be taken twice.
+        assertEquals(0, db.count("select count(*) from (select from_xid, from_request_id, lag(to_xid) over w as"
+                + " previous_xid, lag(to_request_id) over w as previous_id from test_mv.load_batches where kind = 'load'"
+                + " window w as (partition by lane order by batch_id)) b where previous_id is not null"
+                + " and (from_xid, from_request_id) <> (previous_xid, previous_id)"), "an unbroken chain a lane");
+        assertEquals(20_000, db.count("select sum(taken) from test_mv.load_batches"), "no document taken twice");
+        assertEquals(20_000, db.count("select (select count(*) from test_mv.clients) + (select count(*) from"
+                + " test_mv.load_errors) + (select count(*) from test_mv.load_duplicates)"), "every document an outcome");
+        // Both instances took part, with both their workers: four sessions wrote batches.
+        assertTrue(db.count("select count(distinct caller) from test_mv.load_batches") >= 4,
+                () -> db.query("select caller, count(*) from test_mv.load_batches group by caller").toString());
+        String logs = log(instances.get(0)) + log(instances.get(1));
+        assertTrue(logs.contains("2 workers"), logs);
+        assertTrue(!logs.contains("DIFFERENT") && !logs.contains("run failed"), logs);
     }
 
     @Test

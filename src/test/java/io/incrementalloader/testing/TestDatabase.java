@@ -24,6 +24,10 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * Register it with {@code @RegisterExtension static TestDatabase db = new TestDatabase();}.
  */
 public final class TestDatabase implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, ParameterResolver {
+    /** The running totals, summed over the lanes: loaded, rejected, duplicates. */
+    public static final String TOTALS = "select sum(loaded_documents)::bigint, sum(rejected_documents)::bigint,"
+            + " sum(duplicate_documents)::bigint from test_mv.load_metadata";
+
     private ConnectionSettings settings;
 
     @Override
@@ -132,6 +136,22 @@ public final class TestDatabase implements BeforeAllCallback, AfterAllCallback, 
         }
     }
 
+    /**
+     * Lands {@code count} documents of the generator (seed, shares of duplicates and malformed ones) through the
+     * importer, in one transaction; returns them as the generator wrote them, a JSON array.
+     */
+    public byte[] landGenerated(long seed, int count, double duplicateShare, double malformedShare) {
+        java.io.ByteArrayOutputStream file = new java.io.ByteArrayOutputStream();
+        try (Connection connection = connect()) {
+            new io.incrementalloader.generate.DocumentGenerator(seed, duplicateShare, malformedShare).write(count, file);
+            new io.incrementalloader.load.DocumentImporter().importStream(connection,
+                    new java.io.ByteArrayInputStream(file.toByteArray()), "generated", n -> { });
+        } catch (SQLException | java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return file.toByteArray();
+    }
+
     /** Lands {@code count} small well-formed documents, application_id 0, 1, 2, ... */
     public void landNumbered(int count) {
         landNumbered(0, count);
@@ -149,9 +169,9 @@ public final class TestDatabase implements BeforeAllCallback, AfterAllCallback, 
     /** CALLs load_batch(batchSize) in a DO loop, committing after each, until a call takes nothing. */
     public void loadAll(int batchSize) {
         execute("do $$ declare v_before bigint; begin loop"
-                + " select last_batch_id into v_before from test_mv.load_metadata;"
+                + " select max(last_batch_id) into v_before from test_mv.load_metadata;"
                 + " call load_batch(" + batchSize + "); commit;"
-                + " exit when (select last_batch_id from test_mv.load_metadata) is not distinct from v_before;"
+                + " exit when (select max(last_batch_id) from test_mv.load_metadata) is not distinct from v_before;"
                 + " end loop; end $$");
     }
 

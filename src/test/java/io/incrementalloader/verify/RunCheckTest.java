@@ -83,19 +83,21 @@ class RunCheckTest {
                 + " $$ begin new.flat := new.flat + 1; return new; end $$;"
                 + " create trigger il_test_break before insert on test_mv.addresses for each row"
                 + " execute function public.il_test_break()");
+        int batches;
         try (Connection connection = db.connect(); RunChecker checker = new RunChecker(db.settings(), 10)) {
             BatchFigures run = new BatchLoader(4).drain(connection, () -> false, checker::afterBatch);
             RunCheck.Verdict verdict = checker.finish(connection, run);
-            assertEquals(21, run.batches());
-            assertEquals("batches 1-21", verdict.covered());
+            batches = run.batches();
+            assertTrue(batches >= 21, "81 documents, batches of at most 4: " + batches);
+            assertEquals("batches 1-" + batches, verdict.covered());
             assertEquals(List.of("addresses"), verdict.differences().stream().map(Reconciliation.Difference::table)
                     .toList(), verdict::toString);
             assertTrue(verdict.afterLoadSeconds() <= verdict.seconds(), verdict::toString);
         } finally {
             db.execute("drop trigger il_test_break on test_mv.addresses; drop function public.il_test_break()");
         }
-        assertEquals(List.of(List.of(1L, 21L)), db.query("select first_batch_id, last_batch_id from test_mv.run_checks"
-                + " where verdict like 'addresses:%'"));
+        assertEquals(List.of(List.of(1L, (long) batches)), db.query("select first_batch_id, last_batch_id"
+                + " from test_mv.run_checks where verdict like 'addresses:%'"));
     }
 
     @Test
@@ -149,19 +151,31 @@ class RunCheckTest {
         db.landNumbered(20);
         db.execute("call load_batch(10)");
         db.execute("call load_batch(10)");
-        db.landNumbered(20, 15); // the run: batches 3, 6 and 8; between them, documents of an earlier run go and come
+        db.landNumbered(20, 15); // the run; between its batches, documents of an earlier run go and come
+        long first = db.count("select max(batch_id) + 1 from test_mv.load_batches");
         db.execute("call load_batch(5)");
         db.execute("call reject_document(3, 'by hand')");
         db.execute("call reprocess_rejected()");
         db.execute("call load_batch(5)");
         db.execute("call reject_document(4, 'by hand')");
         db.execute("call load_batch(5)");
-        assertEquals(List.of(List.of("load"), List.of("load"), List.of("load"), List.of("reject"), List.of("reprocess"),
-                        List.of("load"), List.of("reject"), List.of("load")),
-                db.query("select kind from test_mv.load_batches order by batch_id"));
+        long last = db.count("select max(batch_id) from test_mv.load_batches");
+        assertEquals(List.of("load", "reject", "reprocess", "load", "reject", "load"), kindsInOrder(first, last));
         try (Connection connection = db.connect()) {
-            assertEquals(List.of(), Reconciliation.checkChunk(connection, 3, 8));
-            assertEquals(List.of(), Reconciliation.checkRun(connection, 3, 8).differences());
+            assertEquals(List.of(), Reconciliation.checkChunk(connection, first, last));
+            assertEquals(List.of(), Reconciliation.checkRun(connection, first, last).differences());
         }
+    }
+
+    /** The kinds of the batches first to last, in order, runs of one kind as one (a call loads a batch a lane). */
+    private static List<String> kindsInOrder(long first, long last) {
+        List<String> kinds = new java.util.ArrayList<>();
+        for (List<Object> row : db.query("select kind from test_mv.load_batches where batch_id between " + first
+                + " and " + last + " order by batch_id")) {
+            if (kinds.isEmpty() || !kinds.get(kinds.size() - 1).equals(row.get(0))) {
+                kinds.add((String) row.get(0));
+            }
+        }
+        return kinds;
     }
 }
