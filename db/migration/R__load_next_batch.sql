@@ -47,7 +47,7 @@ declare
 begin
     select s.id, s.stage, s.landed_xid into strict v_document
       from public.fake_json_request s
-     where test_mv.document_lane(s.stage) = p_position.lane
+     where test_mv.document_lane(s.document_key) = p_position.lane
        and (s.landed_xid, s.id) > (p_position.last_xid, p_position.last_request_id)
        and s.landed_xid < p_horizon
      order by s.landed_xid, s.id
@@ -107,7 +107,7 @@ create or replace function test_mv.write_batch(p_kind text, p_batch_size integer
     set jit = off
     -- Planning the batch statement costs a sizeable share of a 100-document batch; so it is planned once a session
     -- (a generic plan), with its access paths pinned so that no parameter or statistic can turn it into a scan of
-    -- the landing table: the position's index to take the batch, the index on document_key to find duplicates.
+    -- the landing table: the lane index to take the batch, the index on clients.document_key to find duplicates.
     -- (The prices of both: docs/profiling.md, Figures behind the routines' comments.)
     set plan_cache_mode = force_generic_plan
     set enable_seqscan = off
@@ -146,7 +146,7 @@ begin
           from test_mv.load_metadata m
          where exists (select 1
                          from public.fake_json_request s
-                        where test_mv.document_lane(s.stage) = m.lane
+                        where test_mv.document_lane(s.document_key) = m.lane
                           and (s.landed_xid, s.id) > (m.last_xid, m.last_request_id)
                           and s.landed_xid < v_horizon)
          order by m.updated_at, m.lane
@@ -157,7 +157,7 @@ begin
                          from test_mv.load_metadata m
                         where exists (select 1
                                         from public.fake_json_request s
-                                       where test_mv.document_lane(s.stage) = m.lane
+                                       where test_mv.document_lane(s.document_key) = m.lane
                                          and (s.landed_xid, s.id) > (m.last_xid, m.last_request_id)
                                          and s.landed_xid < v_horizon)) then
                 raise notice 'every lane with documents pending is being loaded by another caller; nothing taken';
@@ -190,14 +190,15 @@ begin
                 perform test_mv.remove_child_rows(v_ids);
             end if;
             -- One branch a kind, each behind a test of the kind that the executor makes once (a generic plan keeps
-            -- all three; the two of other kinds cost their start-up only): the next documents past the position,
-            -- by its index; rejected documents by id, as load_errors keeps them; loaded documents by id.
+            -- all three; the two of other kinds cost their start-up only): the next documents of the lane past its
+            -- position, by the lane index, with the key they landed with (V011); rejected documents by id, as
+            -- load_errors keeps them, their key computed here; loaded documents by id.
             with batch as materialized (
-                (select s.id, s.stage, jsonb_hash_extended(s.stage, 0) as document_key, s.landed_xid,
+                (select s.id, s.stage, s.document_key, s.landed_xid,
                         test_mv.is_loadable(s.stage) as loadable
                    from public.fake_json_request s
                   where p_kind = 'load'
-                    and test_mv.document_lane(s.stage) = v_position.lane
+                    and test_mv.document_lane(s.document_key) = v_position.lane
                     and (s.landed_xid, s.id) > (v_position.last_xid, v_position.last_request_id)
                     and s.landed_xid < v_horizon
                   order by s.landed_xid, s.id
@@ -210,7 +211,7 @@ begin
                   order by e.request_id
                   limit v_take)
                 union all
-                (select s.id, s.stage, jsonb_hash_extended(s.stage, 0), s.landed_xid, test_mv.is_loadable(s.stage)
+                (select s.id, s.stage, s.document_key, s.landed_xid, test_mv.is_loadable(s.stage)
                    from public.fake_json_request s
                   where p_kind = 'reload' and s.id = any(p_ids)
                   order by s.id

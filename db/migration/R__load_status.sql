@@ -47,7 +47,7 @@ begin
                            min(n.landed_at) as oldest_landed_at, min(n.id) as first_id
                       from (select r.id, r.landed_xid, r.landed_at
                               from public.fake_json_request r
-                             where test_mv.document_lane(r.stage) = m.lane
+                             where test_mv.document_lane(r.document_key) = m.lane
                                and (r.landed_xid, r.id) > (m.last_xid, m.last_request_id)
                              order by r.landed_xid, r.id
                              limit 1001) n) c

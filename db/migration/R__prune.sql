@@ -1,21 +1,20 @@
 -- prune_landing(older_than, ...): retention. Removes the landing rows of documents that have their outcome (taken
--- by the loader: at or before the position) and were landed before now() - older_than, in short transactions of
--- batch_size rows, walking the position's index from its start; never a pending document. It takes no lock the
--- loader takes (it reads the position, never locks it: the position only moves forward, so what was taken stays
--- taken), and producers only insert: neither waits for it. Optionally, with their own cutoffs, the run history
+-- by the loader: at or before their lane's position) and were landed before now() - older_than, in short
+-- transactions of batch_size rows, walking each lane's index from its start; never a pending document. It takes
+-- no lock the loader takes (it reads the positions, never locks them: a position only moves forward, so what was
+-- taken stays taken), and producers only insert: neither waits for it. Optionally, with their own cutoffs, the run history
 -- (load_batches, run_checks, failed_runs) and the records of duplicates whose landing row is gone.
 -- What stays: clients keep each document's key (document_key), so that a twin of a pruned document is still found a
 -- duplicate (by its key alone: there is no landing row left to compare); load_errors keeps each rejected document.
 -- verify reports the documents of pruned landing rows as not checkable (test_mv.pruned_ranges), not as differences.
 -- The measured choice of batched DELETE over a landing table partitioned by landing time: docs/retention.md.
 
--- prune_next_batch(after_xid, after_id, cutoff, batch_size): the next batch_size documents past (after_xid,
--- after_id) in the position's order, up to the furthest lane's position; removes the landing rows among them landed
--- before cutoff and taken (at or before the position of their lane: V011). Returns how many it removed and where
--- the next batch starts (null when it reached the furthest position). A document not yet taken by its lane is passed
--- over, and pruned by a later call. Only a document past the least lane's position has its lane computed.
-create or replace function test_mv.prune_next_batch(p_after_xid xid8, p_after_id bigint, p_cutoff timestamptz,
-                                                    p_batch_size integer,
+-- prune_next_batch(lane, after_xid, after_id, cutoff, batch_size): the next batch_size documents of the lane past
+-- (after_xid, after_id) in its order, up to the lane's position (taken: each has its outcome); removes the landing
+-- rows among them landed before cutoff. Returns how many it removed and where the next batch starts (null when it
+-- reached the lane's position). The lane index serves the walk (V011).
+create or replace function test_mv.prune_next_batch(p_lane integer, p_after_xid xid8, p_after_id bigint,
+                                                    p_cutoff timestamptz, p_batch_size integer,
                                                     out pruned integer, out next_xid xid8, out next_id bigint)
     language plpgsql
     security definer
@@ -24,23 +23,15 @@ create or replace function test_mv.prune_next_batch(p_after_xid xid8, p_after_id
 as $$
 declare
     v_position record;
-    v_least    record;
     v_from     bigint;
     v_to       bigint;
 begin
-    select m.last_xid, m.last_request_id into strict v_position
-      from test_mv.load_metadata m order by m.last_xid desc, m.last_request_id desc limit 1;
-    select m.last_xid, m.last_request_id into strict v_least
-      from test_mv.load_metadata m order by m.last_xid, m.last_request_id limit 1;
+    select m.last_xid, m.last_request_id into strict v_position from test_mv.load_metadata m where m.lane = p_lane;
     with chosen as materialized (
-        select s.id, s.landed_xid,
-               s.landed_at < p_cutoff
-               and ((s.landed_xid, s.id) <= (v_least.last_xid, v_least.last_request_id)
-                    or (s.landed_xid, s.id) <= (select m.last_xid, m.last_request_id
-                                                   from test_mv.load_metadata m
-                                                  where m.lane = test_mv.document_lane(s.stage))) as removable
+        select s.id, s.landed_xid, s.landed_at
           from public.fake_json_request s
-         where (s.landed_xid, s.id) > (p_after_xid, p_after_id)
+         where test_mv.document_lane(s.document_key) = p_lane
+           and (s.landed_xid, s.id) > (p_after_xid, p_after_id)
            and (s.landed_xid, s.id) <= (v_position.last_xid, v_position.last_request_id)
          order by s.landed_xid, s.id
          limit p_batch_size
@@ -48,7 +39,7 @@ begin
     removed as (
         delete from public.fake_json_request s
          using chosen c
-         where s.id = c.id and c.removable
+         where s.id = c.id and c.landed_at < p_cutoff
         returning s.id
     )
     select (select count(*) from removed)::integer, (select min(x.id) from removed x), (select max(x.id) from removed x),
@@ -151,13 +142,17 @@ begin
             using errcode = 'invalid_parameter_value';
     end if;
     v_cutoff := now() - p_older_than;
-    loop
-        select * into v_batch from test_mv.prune_next_batch(v_xid, v_id, v_cutoff, p_batch_size);
-        exit when v_batch.next_id is null;
-        v_landing := v_landing + v_batch.pruned::bigint;
-        v_xid := v_batch.next_xid;
-        v_id := v_batch.next_id;
-        commit;
+    for v_lane in 0..15 loop
+        v_xid := '0'::xid8;
+        v_id := 0::bigint;
+        loop
+            select * into v_batch from test_mv.prune_next_batch(v_lane, v_xid, v_id, v_cutoff, p_batch_size);
+            exit when v_batch.next_id is null;
+            v_landing := v_landing + v_batch.pruned::bigint;
+            v_xid := v_batch.next_xid;
+            v_id := v_batch.next_id;
+            commit;
+        end loop;
     end loop;
     if p_duplicates_older_than is not null then
         v_batch_id := coalesce((select min(b.batch_id) from test_mv.load_batches b
@@ -185,7 +180,32 @@ begin
 end
 $$;
 
-revoke all on function test_mv.prune_next_batch(xid8, bigint, timestamptz, integer) from public;
+revoke all on function test_mv.prune_next_batch(integer, xid8, bigint, timestamptz, integer) from public;
+
+-- Before lanes, prune_next_batch walked one position: (after_xid, after_id, cutoff, batch_size). The roles that were
+-- granted it (the README's operator) keep their right on the lanes' one, so that an upgrade does not stop pruning;
+-- then the old one goes.
+do $$
+declare
+    v_old     regprocedure := to_regprocedure('test_mv.prune_next_batch(xid8, bigint, timestamptz, integer)');
+    v_grantee text;
+begin
+    if v_old is null then
+        return;
+    end if;
+    for v_grantee in
+        select r.rolname
+          from pg_catalog.pg_proc p
+         cross join lateral pg_catalog.aclexplode(p.proacl) a
+          join pg_catalog.pg_roles r on r.oid = a.grantee
+         where p.oid = v_old and a.privilege_type = 'EXECUTE'
+    loop
+        execute format('grant execute on function test_mv.prune_next_batch(integer, xid8, bigint, timestamptz, integer) to %I',
+                       v_grantee);
+    end loop;
+    execute 'drop function ' || v_old::text;
+end
+$$;
 revoke all on function test_mv.prune_history_batch(timestamptz, integer) from public;
 revoke all on function test_mv.prune_duplicates_batch(bigint, bigint, integer) from public;
 revoke all on procedure public.prune_landing(interval, interval, interval, integer) from public;

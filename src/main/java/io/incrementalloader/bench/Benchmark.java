@@ -202,7 +202,7 @@ public final class Benchmark {
         return "do $$ begin loop call load_batch(" + batchSize + "); commit;"
                 + " exit when not exists (select 1 from test_mv.load_metadata p"
                 + " where (select r.id from public.fake_json_request r"
-                + " where test_mv.document_lane(r.stage) = p.lane"
+                + " where test_mv.document_lane(r.document_key) = p.lane"
                 + " and (r.landed_xid, r.id) > (p.last_xid, p.last_request_id)"
                 + " order by r.landed_xid, r.id limit 1) is not null); end loop; end $$";
     }

@@ -203,7 +203,7 @@ public final class Reconciliation {
         return select(STAGE_JSON_WITH_DATE.ID.as("id"), STAGE_JSON_WITH_DATE.STAGE.as("stage"),
                 CLIENTS.DOCUMENT_KEY.as("key"))
                 .from(STAGE_JSON_WITH_DATE).join(CLIENTS).on(CLIENTS.CLIENT_ID.eq(STAGE_JSON_WITH_DATE.ID))
-                .where(scope.documents(STAGE_JSON_WITH_DATE.LANDED_XID, STAGE_JSON_WITH_DATE.ID, STAGE_JSON_WITH_DATE.STAGE))
+                .where(scope.documents(STAGE_JSON_WITH_DATE.ID))
                 .and(scope.outcomes(CLIENTS.CLIENT_ID, CLIENTS.BATCH_ID))
                 .asTable("loaded");
     }
@@ -347,7 +347,7 @@ public final class Reconciliation {
                 .from(LOAD_DUPLICATES)
                 .join(duplicate).on(duplicate.ID.eq(LOAD_DUPLICATES.REQUEST_ID))
                 .where(scope.outcomes(LOAD_DUPLICATES.REQUEST_ID, LOAD_DUPLICATES.BATCH_ID))
-                .and(scope.documents(duplicate.LANDED_XID, duplicate.ID, duplicate.STAGE));
+                .and(scope.documents(duplicate.ID));
     }
 
     /**
@@ -368,16 +368,16 @@ public final class Reconciliation {
         var taken = condition("({0}, {1}) <= ({2}, {3})", s.LANDED_XID, s.ID, m.LAST_XID, m.LAST_REQUEST_ID);
 
         // Each document against the position of its lane (V011).
-        Condition ofItsLane = m.LANE.eq(Routines.documentLane(s.STAGE));
+        Condition ofItsLane = m.LANE.eq(Routines.documentLane(s.DOCUMENT_KEY));
         Table<?> notOnce = sql.select(s.ID, count(outcome).as("outcomes"))
                 .from(s.join(m).on(ofItsLane).leftJoin(outcomes).on(outcome.eq(s.ID)))
-                .where(taken).and(scope.documents(s.LANDED_XID, s.ID, s.STAGE))
+                .where(taken).and(scope.documents(s.ID))
                 .groupBy(s.ID)
                 .having(count(outcome).ne(1))
                 .asTable("not_once");
         Table<?> stray = sql.select(outcome)
                 .from(outcomes.leftJoin(s).on(s.ID.eq(outcome))
-                        .and(scope.documents(s.LANDED_XID, s.ID, s.STAGE)).leftJoin(m).on(ofItsLane))
+                        .and(scope.documents(s.ID)).leftJoin(m).on(ofItsLane))
                 .where(s.ID.isNull().or(not(taken)))
                 .asTable("stray");
         long notOnceCount = sql.fetchCount(notOnce);

@@ -60,6 +60,21 @@ class ImportAndLoadCommandTest {
         assertEquals("a\\b \"q\" \t 日本", db.queryOne("select stage->>'s' from fake_json_request where id = 1"));
     }
 
+    /** K workers drain one backlog together, each batch on its own lane, and the run is checked whole. */
+    @Test
+    void load_with_three_workers_loads_everything_once_on_three_connections_and_checks_the_run() {
+        db.landGenerated(3, 3_000, 0.1, 0.05);
+        Cli.Result loaded = run("load", "--workers", "3");
+        assertEquals(0, loaded.exitCode(), loaded::toString);
+        assertTrue(loaded.out().contains("Loaded 3,000 documents in "), loaded::toString);
+        assertTrue(loaded.out().contains("Checked: the rows are what the documents map to"), loaded::toString);
+        assertEquals(3_000, db.count("select (select count(*) from test_mv.clients) + (select count(*) from"
+                + " test_mv.load_errors) + (select count(*) from test_mv.load_duplicates)"));
+        assertEquals(3, db.count("select count(distinct caller) from test_mv.load_batches"), "three connections");
+        assertEquals(List.of(List.of(1L, db.count("select max(batch_id) from test_mv.load_batches"))),
+                db.query("select first_batch_id, last_batch_id from test_mv.run_checks"), "one check of the whole run");
+    }
+
     /** Each batch's transaction says how it commits: a trigger on the run history records the setting. */
     @ParameterizedTest
     @ValueSource(booleans = {false, true})
@@ -118,7 +133,8 @@ class ImportAndLoadCommandTest {
 
     @Test
     void a_bad_batch_size_or_an_unknown_command_is_a_short_usage_error() {
-        for (String[] args : new String[][] {{"load", "--batch-size", "0"}, {"load", "--batch-size", "ten"}, {"lod"}}) {
+        for (String[] args : new String[][] {{"load", "--batch-size", "0"}, {"load", "--batch-size", "ten"}, {"lod"},
+                {"load", "--workers", "0"}, {"load", "--workers", "17"}, {"serve", "--workers", "-1"}}) {
             Cli.Result result = run(args);
             assertEquals(2, result.exitCode(), result::toString);
             assertTrue(result.err().lines().count() <= 2, result::toString);

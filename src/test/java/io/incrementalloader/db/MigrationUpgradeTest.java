@@ -207,6 +207,15 @@ class MigrationUpgradeTest {
                         + " from fake_json_request where id <= 100");
                 s.execute("update test_mv.load_metadata set last_xid = (select landed_xid from fake_json_request"
                         + " where id = 100), last_request_id = 100, last_batch_id = 1, loaded_documents = 100");
+                // The README's operator, granted the pruning routines as they were before lanes: a stand-in of that
+                // prune_next_batch, and R__prune.sql to be applied again, as an upgrade from then applies it.
+                s.execute("drop role if exists il_test_upgrade_operator; create role il_test_upgrade_operator");
+                s.execute("create function test_mv.prune_next_batch(xid8, bigint, timestamptz, integer,"
+                        + " out pruned integer, out next_xid xid8, out next_id bigint) language sql"
+                        + " as 'select 0, null::xid8, null::bigint'");
+                s.execute("grant execute on function test_mv.prune_next_batch(xid8, bigint, timestamptz, integer)"
+                        + " to il_test_upgrade_operator");
+                s.execute("delete from flyway_schema_history where script = 'R__prune.sql'");
             }
 
             Migrations.apply(settings);
@@ -222,9 +231,17 @@ class MigrationUpgradeTest {
                 assertEquals(List.of("200 101 300"), rows(s, "select concat_ws(' ', sum(taken), min(first_request_id),"
                         + " max(last_request_id)) from test_mv.load_batches"));
                 assertEquals(List.of("300"), rows(s, "select sum(loaded_documents) from test_mv.load_metadata"));
+                assertEquals(List.of("t"), rows(s, "select has_function_privilege('il_test_upgrade_operator',"
+                        + " 'test_mv.prune_next_batch(integer, xid8, bigint, timestamptz, integer)', 'execute')"),
+                        "the operator may still prune");
+                assertEquals(List.of("1"), rows(s, "select count(*) from pg_proc where proname = 'prune_next_batch'"),
+                        "the old one is gone");
             }
         } finally {
             PostgresServer.get().dropDatabase(settings);
+            try (Connection c = PostgresServer.get().admin().open(); Statement s = c.createStatement()) {
+                s.execute("drop role if exists il_test_upgrade_operator");
+            }
         }
     }
 

@@ -66,7 +66,7 @@ class RolesAndPrivilegesTest {
                 + " test_mv.count_rejected_to_reprocess(text, bigint, bigint, timestamptz, timestamptz),"
                 + " public.reload_documents(bigint, bigint, integer), test_mv.reload_next_batch(bigint, bigint, integer),"
                 + " public.prune_landing(interval, interval, interval, integer),"
-                + " test_mv.prune_next_batch(xid8, bigint, timestamptz, integer),"
+                + " test_mv.prune_next_batch(integer, xid8, bigint, timestamptz, integer),"
                 + " test_mv.prune_history_batch(timestamptz, integer),"
                 + " test_mv.prune_duplicates_batch(bigint, bigint, integer) to " + OPERATOR);
     }

@@ -120,7 +120,7 @@ class LanesTest {
         assertEquals(40, db.count("select count(*) from test_mv.clients"), "every pending document, in one call");
         assertTrue(db.count("select count(*) from test_mv.load_batches") > 1, "a batch a lane");
         assertEquals(0, db.count("select count(*) from test_mv.clients c join test_mv.load_batches b using (batch_id)"
-                + " join fake_json_request r on r.id = c.client_id where test_mv.document_lane(r.stage) <> b.lane"),
+                + " join fake_json_request r on r.id = c.client_id where test_mv.document_lane(r.document_key) <> b.lane"),
                 "each batch took documents of its own lane");
 
         db.landNumbered(1_000, 20);
@@ -146,7 +146,7 @@ class LanesTest {
         db.land(spellings);
         db.landNumbered(500, 500);
         db.land(spellings[2]);
-        assertEquals(1, db.count("select count(distinct test_mv.document_lane(stage)) from fake_json_request"
+        assertEquals(1, db.count("select count(distinct test_mv.document_lane(document_key)) from fake_json_request"
                 + " where stage = '" + spellings[0] + "'::jsonb"));
         db.loadAll(7);
         assertEquals(List.of(List.of(501L)), db.query("select client_id from test_mv.clients where application_id = 777777"));

@@ -40,7 +40,7 @@ class RoutineChecksTest {
                 List.of("test_mv.one_rejection(bigint,xid8,bigint)"),
                 List.of("test_mv.prune_duplicates_batch(bigint,bigint,integer)"),
                 List.of("test_mv.prune_history_batch(timestamp with time zone,integer)"),
-                List.of("test_mv.prune_next_batch(xid8,bigint,timestamp with time zone,integer)"),
+                List.of("test_mv.prune_next_batch(integer,xid8,bigint,timestamp with time zone,integer)"),
                 List.of("test_mv.record_run_check(bigint,bigint,bigint,integer,numeric,text)"),
                 List.of("test_mv.record_run_failure(text,text)"), List.of("test_mv.record_run_success()"),
                 List.of("test_mv.redo_listed(text,bigint[],bigint,integer)"),
@@ -81,7 +81,7 @@ class RoutineChecksTest {
         assertEquals(List.of(List.of("load_pending(integer)"),
                 List.of("prune_landing(interval,interval,interval,integer)"), List.of("reload_documents(bigint,bigint,integer)"),
                 List.of("reprocess_rejected(text,bigint,bigint,timestamp with time zone,timestamp with time zone,integer,boolean)"),
-                List.of("test_mv.document_lane(jsonb)"), List.of("test_mv.document_md5(jsonb)"),
+                List.of("test_mv.document_lane(bigint)"), List.of("test_mv.document_md5(jsonb)"),
                 List.of("test_mv.is_loadable(jsonb)")), unpinned);
     }
 }

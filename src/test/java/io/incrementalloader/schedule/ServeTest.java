@@ -123,8 +123,8 @@ class ServeTest {
             statement.execute("select * from test_mv.load_metadata where lane = 3 for update"); // a DBA's open CALL
             assertEquals(RunOutcome.DONE, new LoadRun(db.settings(), 100, () -> false).get());
             assertEquals(0, db.count("select count(*) from test_mv.clients where test_mv.document_lane("
-                    + "(select stage from fake_json_request r where r.id = client_id)) = 3"), "lane 3 waits for its holder");
-            assertEquals(db.count("select count(*) from fake_json_request where test_mv.document_lane(stage) <> 3"),
+                    + "(select document_key from fake_json_request r where r.id = client_id)) = 3"), "lane 3 waits for its holder");
+            assertEquals(db.count("select count(*) from fake_json_request where test_mv.document_lane(document_key) <> 3"),
                     db.count("select count(*) from test_mv.clients"), "every other lane is loaded, without waiting");
             dba.rollback();
         }

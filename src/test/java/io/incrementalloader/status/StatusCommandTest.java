@@ -53,7 +53,7 @@ class StatusCommandTest {
         }
         assertEquals(3, taken, "a batch a lane, three documents together");
         assertEquals(16, status.at("/lanes").size());
-        assertEquals(1, status.at("/lanes/" + db.count("select test_mv.document_lane(stage) from fake_json_request"
+        assertEquals(1, status.at("/lanes/" + db.count("select test_mv.document_lane(document_key) from fake_json_request"
                 + " where id = 4") + "/pending").asLong(), "the pending document, in its lane");
         assertEquals("application_id: not a JSON integer in the 32-bit range", status.at("/lastErrors/0/reason").asText());
 
