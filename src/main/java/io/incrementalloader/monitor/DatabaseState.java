@@ -1,7 +1,7 @@
 package io.incrementalloader.monitor;
 
 import static io.incrementalloader.generated.test_mv.Tables.LOAD_METADATA;
-import static io.incrementalloader.generated.test_mv.Tables.PENDING;
+import static io.incrementalloader.generated.test_mv.Tables.LANES;
 import static io.incrementalloader.generated.test_mv.Tables.RUN_HEALTH;
 import static org.jooq.impl.DSL.max;
 
@@ -18,11 +18,19 @@ import java.util.function.LongSupplier;
  * answer, it says so and keeps nothing older.
  */
 public final class DatabaseState {
-    /** A reading; {@code up} false when the database did not answer (the other figures are then unknown). */
+    /** The lanes (V011): a lag each, so that one lane held or failing shows while the others keep up. */
+    public static final int LANE_COUNT = 16;
+
+    /**
+     * A reading; {@code up} false when the database did not answer (the other figures are then unknown).
+     * {@code laneLagSeconds}: the age of each lane's oldest pending document, by lane.
+     */
     public record Reading(boolean up, String error, long pending, double lagSeconds, double positionAgeSeconds,
-                          int consecutiveFailures, double lastSuccessEpochSeconds) {
+                          int consecutiveFailures, double lastSuccessEpochSeconds, double[] laneLagSeconds) {
         static Reading down(String error) {
-            return new Reading(false, error, 0, Double.NaN, Double.NaN, 0, Double.NaN);
+            double[] unknown = new double[LANE_COUNT];
+            java.util.Arrays.fill(unknown, Double.NaN);
+            return new Reading(false, error, 0, Double.NaN, Double.NaN, 0, Double.NaN, unknown);
         }
     }
 
@@ -54,15 +62,26 @@ public final class DatabaseState {
     private Reading readNow() {
         try (Connection connection = settings.open()) {
             return Snapshot.read(connection, sql -> {
-                var pending = sql.selectFrom(PENDING.call()).fetchSingle();
+                // The lanes once, and their sum here: what pending() would add up (R__load_status.sql).
+                var lanes = sql.selectFrom(LANES.call()).fetch();
+                long pending = 0;
+                OffsetDateTime oldest = null;
+                double[] laneLag = new double[LANE_COUNT];
+                OffsetDateTime now = OffsetDateTime.now();
+                for (var lane : lanes) {
+                    pending += lane.getDocuments();
+                    OffsetDateTime laneOldest = lane.getOldestLandedAt();
+                    if (laneOldest != null && (oldest == null || laneOldest.isBefore(oldest))) {
+                        oldest = laneOldest;
+                    }
+                    laneLag[lane.getLane()] = secondsSince(laneOldest, now);
+                }
                 // The position moved last, of whichever lane.
                 var moved = sql.select(max(LOAD_METADATA.UPDATED_AT)).from(LOAD_METADATA).fetchSingle().value1();
                 var health = sql.selectFrom(RUN_HEALTH).fetchSingle();
-                OffsetDateTime now = OffsetDateTime.now();
-                return new Reading(true, null, pending.getDocuments(), secondsSince(pending.getOldestLandedAt(), now),
-                        secondsSince(moved, now), health.getConsecutiveFailures(),
-                        health.getLastSuccessAt() == null ? Double.NaN
-                                : health.getLastSuccessAt().toInstant().toEpochMilli() / 1000.0);
+                return new Reading(true, null, pending, secondsSince(oldest, now), secondsSince(moved, now),
+                        health.getConsecutiveFailures(), health.getLastSuccessAt() == null ? Double.NaN
+                                : health.getLastSuccessAt().toInstant().toEpochMilli() / 1000.0, laneLag);
             }, "set local statement_timeout = '5s'");
         } catch (Exception e) {
             return Reading.down(e.getMessage() == null ? e.toString() : e.getMessage());

@@ -58,11 +58,17 @@ public final class ServiceMetrics implements RunObserver {
         gauge("database.up", null, database, r -> r.up() ? 1 : 0,
                 "1 when the database answered the last reading, else 0");
         gauge("pending.documents", null, database, r -> r.up() ? r.pending() : Double.NaN,
-                "Documents landed past the position");
+                "Documents landed past their lane's position");
         gauge("lag", "seconds", database, DatabaseState.Reading::lagSeconds,
                 "Age of the oldest pending document (0 when none is pending)");
         gauge("position.age", "seconds", database, DatabaseState.Reading::positionAgeSeconds,
-                "Time since the position last moved");
+                "Time since a position last moved");
+        for (int lane = 0; lane < DatabaseState.LANE_COUNT; lane++) {
+            int index = lane;
+            Gauge.builder(PREFIX + "lane.lag", database, d -> d.read().laneLagSeconds()[index]).baseUnit("seconds")
+                    .tag("lane", String.valueOf(lane)).strongReference(true)
+                    .description("Age of the lane's oldest pending document (0 when none is pending)").register(registry);
+        }
         gauge("runs.failed.consecutive", null, database, r -> r.up() ? r.consecutiveFailures() : Double.NaN,
                 "Runs of load or serve failed in a row (0 after a success)");
         gauge("last.success.timestamp", "seconds", database, DatabaseState.Reading::lastSuccessEpochSeconds,

@@ -60,6 +60,21 @@ class MonitoringTest {
             assertTrue(value(metrics, "incremental_loader_batch_duration_seconds_count") >= 1, metrics);
             promtoolAccepts(metrics);
 
+            // A lane a session holds shows: its lag grows, the other lanes' stay 0.
+            try (Connection holder = db.connect(); Statement hold = holder.createStatement()) {
+                db.execute("insert into fake_json_request (stage, landed_at) values ('{\"application_id\": 9000}',"
+                        + " now() - interval '1 hour')");
+                long lane = db.count("select test_mv.document_lane(document_key) from fake_json_request"
+                        + " where stage = '{\"application_id\": 9000}'");
+                holder.setAutoCommit(false);
+                hold.execute("select * from test_mv.load_metadata where lane = " + lane + " for update");
+                Waiting.until(() -> laneLag(port, lane) >= 3590, 30);
+                String held = get(port, "/metrics").body();
+                assertEquals(1.0, value(held, "incremental_loader_pending_documents"), held);
+                assertEquals(0.0, value(held, "incremental_loader_lane_lag_seconds{lane=\"" + (lane + 1) % 16 + "\"}"), held);
+                holder.rollback();
+            }
+
             assertEquals(200, get(port, "/health/live").statusCode());
             assertEquals(200, get(port, "/health/ready").statusCode());
 
@@ -127,6 +142,14 @@ class MonitoringTest {
     private HttpResponse<String> get(int port, String path) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).build(),
                 HttpResponse.BodyHandlers.ofString());
+    }
+
+    private double laneLag(int port, long lane) {
+        try {
+            return value(get(port, "/metrics").body(), "incremental_loader_lane_lag_seconds{lane=\"" + lane + "\"}");
+        } catch (Exception e) {
+            return -1;
+        }
     }
 
     private int statusOf(int port, String path) {
