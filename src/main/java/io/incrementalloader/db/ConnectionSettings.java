@@ -2,20 +2,38 @@ package io.incrementalloader.db;
 
 import io.incrementalloader.Printable;
 import io.incrementalloader.UserError;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
- * Where the database is. Resolved as the contract says: explicit options, then LOADER_DB_URL / LOADER_DB_USER /
+ * Where the database is. Resolved as the specification says: explicit options, then LOADER_DB_URL / LOADER_DB_USER /
  * LOADER_DB_PASSWORD, then PostgreSQL's own PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, then
- * localhost:5432, database and user {@code postgres}.
+ * localhost:5432, database and user {@code postgres}. A {@code user=} or {@code password=} in the URL counts as
+ * given with the URL: below --user/--password, above the variables.
+ *
+ * <p>The URL kept never carries a user or a password: the driver lets the URL's parameters override the
+ * connection's properties, so a {@code user=} left in it would silently connect as someone other than the role
+ * the logs name.
  *
  * @param explicit whether anything named a database (an option or a variable), as opposed to the defaults
  */
 public record ConnectionSettings(String url, String user, String password, boolean explicit) {
+
+    public ConnectionSettings {
+        Map<String, String> credentials = credentialsIn(url);
+        url = withoutCredentials(url);
+        user = user != null ? user : credentials.getOrDefault("user", "postgres");
+        password = password != null ? password : credentials.get("password");
+    }
 
     public static ConnectionSettings resolve(String urlOption, String userOption, String passwordOption,
                                              Map<String, String> env) {
@@ -34,8 +52,10 @@ public record ConnectionSettings(String url, String user, String password, boole
             throw new UserError("The database URL '" + masked(url) + "' names no database, and the server would choose one (the user's own); name it:"
                     + " jdbc:postgresql://HOST:PORT/DATABASE (--url or LOADER_DB_URL).");
         }
-        String user = firstOf(userOption, env.get("LOADER_DB_USER"), env.get("PGUSER"), "postgres");
-        String password = firstOf(passwordOption, env.get("LOADER_DB_PASSWORD"), env.get("PGPASSWORD"));
+        Map<String, String> inUrl = credentialsIn(url);
+        String user = firstOf(userOption, inUrl.get("user"), env.get("LOADER_DB_USER"), env.get("PGUSER"), "postgres");
+        String password = firstOf(passwordOption, inUrl.get("password"), env.get("LOADER_DB_PASSWORD"),
+                env.get("PGPASSWORD"));
         return new ConnectionSettings(url, user, password, explicit);
     }
 
@@ -53,6 +73,37 @@ public record ConnectionSettings(String url, String user, String password, boole
             return slash < 0 ? "" : rest.substring(slash + 1);
         }
         return rest.startsWith("/") ? rest.substring(1) : rest;
+    }
+
+    private static final Set<String> CREDENTIALS = Set.of("user", "password");
+
+    /** The user= and password= parameters of a JDBC URL's query, decoded. */
+    private static Map<String, String> credentialsIn(String url) {
+        Map<String, String> found = new HashMap<>();
+        int query = url.indexOf('?');
+        if (query >= 0) {
+            for (String parameter : url.substring(query + 1).split("&")) {
+                int equals = parameter.indexOf('=');
+                String name = equals < 0 ? parameter : parameter.substring(0, equals);
+                if (CREDENTIALS.contains(name)) {
+                    found.put(name, URLDecoder.decode(equals < 0 ? "" : parameter.substring(equals + 1),
+                            StandardCharsets.UTF_8));
+                }
+            }
+        }
+        return found;
+    }
+
+    /** The URL less its user= and password= parameters. */
+    private static String withoutCredentials(String url) {
+        int query = url.indexOf('?');
+        if (query < 0) {
+            return url;
+        }
+        String kept = Arrays.stream(url.substring(query + 1).split("&"))
+                .filter(p -> !p.isEmpty() && !CREDENTIALS.contains(p.contains("=") ? p.substring(0, p.indexOf('=')) : p))
+                .collect(Collectors.joining("&"));
+        return url.substring(0, query) + (kept.isEmpty() ? "" : "?" + kept);
     }
 
     /** The same server and credentials, another database on it. */

@@ -57,9 +57,24 @@ class ConnectionSettingsTest {
     void a_password_in_the_url_is_masked_in_logs_and_in_connection_errors() {
         ConnectionSettings settings = new ConnectionSettings(
                 "jdbc:postgresql://127.0.0.1:1/db?user=x&password=s3cret&sslpassword=k3y&ssl=false", "x", null, true);
-        assertEquals("jdbc:postgresql://127.0.0.1:1/db?user=x&password=***&sslpassword=***&ssl=false as x",
-                settings.toString());
+        assertEquals("jdbc:postgresql://127.0.0.1:1/db?sslpassword=***&ssl=false as x", settings.toString());
         UserError refused = assertThrows(UserError.class, settings::open);
         assertFalse(refused.getMessage().contains("s3cret") || refused.getMessage().contains("k3y"), refused.getMessage());
+    }
+
+    @Test
+    void a_user_in_the_url_never_overrides_the_user_option_and_the_role_named_is_the_role_used() {
+        ConnectionSettings settings = ConnectionSettings.resolve("jdbc:postgresql://h:1/db?user=postgres&ssl=false",
+                "il_reader", null, Map.of());
+        assertEquals("il_reader", settings.user());
+        assertEquals("jdbc:postgresql://h:1/db?ssl=false", settings.url());
+        assertEquals("jdbc:postgresql://h:1/db?ssl=false as il_reader", settings.toString());
+    }
+
+    @Test
+    void a_user_and_password_in_the_url_count_above_the_variables() {
+        ConnectionSettings settings = ConnectionSettings.resolve("jdbc:postgresql://h:1/db?password=p%26w&user=u1",
+                null, null, EVERYTHING);
+        assertEquals(new ConnectionSettings("jdbc:postgresql://h:1/db", "u1", "p&w", true), settings);
     }
 }
