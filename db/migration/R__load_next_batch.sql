@@ -223,8 +223,9 @@ begin
                            as problem,
                        -- A loadable document is a duplicate of a loaded one equal to it as jsonb, found through the key (an
                        -- index probe, whatever the plan) and confirmed on the documents themselves (a key is shared by some
-                       -- different documents too); a loaded one whose landing row was deleted cannot be compared, and its
-                       -- key alone decides. Or it is a duplicate of the first equal one of this batch, looked for only when
+                       -- different documents too); a loaded one whose landing row is gone is compared by the digest kept
+                       -- when it went (V012), and one pruned before digests were kept proves nothing, so is no original.
+                       -- The key never decides alone. Or it is a duplicate of the first equal one of this batch, looked for only when
                        -- its key occurs twice in the batch (a hash of the batch's repeated keys, usually empty: cheaper than
                        -- sorting the batch to compare neighbours). A reloaded document is loaded: it is not its own twin.
                        case when t.loadable
@@ -233,7 +234,11 @@ begin
                                             where c.document_key = t.document_key and c.client_id <> t.id
                                               and coalesce((select original.stage = t.stage
                                                               from public.fake_json_request original
-                                                             where original.id = c.client_id), true)
+                                                             where original.id = c.client_id),
+                                                           (select gone.digest = test_mv.document_digest(t.stage)
+                                                              from test_mv.pruned_documents gone
+                                                             where gone.request_id = c.client_id),
+                                                           false)
                                             limit 1),
                                           case when t.document_key in (select r.document_key
                                                                          from batch r

@@ -4,8 +4,9 @@
 -- no lock the loader takes (it reads the positions, never locks them: a position only moves forward, so what was
 -- taken stays taken), and producers only insert: neither waits for it. Optionally, with their own cutoffs, the run history
 -- (load_batches, run_checks, failed_runs) and the records of duplicates whose landing row is gone.
--- What stays: clients keep each document's key (document_key), so that a twin of a pruned document is still found a
--- duplicate (by its key alone: there is no landing row left to compare); load_errors keeps each rejected document.
+-- What stays: clients keep each document's key (document_key), and the removal keeps each loaded document's digest
+-- (test_mv.pruned_documents, V012), so that a twin of a pruned document is still found a duplicate, and a document
+-- that merely shares its key is not; load_errors keeps each rejected document.
 -- verify reports the documents of pruned landing rows as not checkable (test_mv.pruned_ranges), not as differences.
 -- The measured choice of batched DELETE over a landing table partitioned by landing time: docs/retention.md.
 

@@ -10,6 +10,7 @@ import static io.incrementalloader.generated.test_mv.Tables.LOAD_ERRORS;
 import static io.incrementalloader.generated.test_mv.Tables.LOAD_METADATA;
 import static io.incrementalloader.generated.test_mv.Tables.PHONES;
 import static io.incrementalloader.generated.test_mv.Tables.PRODUCTS;
+import static io.incrementalloader.generated.test_mv.Tables.PRUNED_DOCUMENTS;
 import static io.incrementalloader.generated.test_mv.Tables.PRUNED_RANGES;
 import static org.jooq.impl.DSL.coalesce;
 import static org.jooq.impl.DSL.condition;
@@ -415,11 +416,14 @@ public final class Reconciliation {
         var b = CLIENTS.as("b");
         var sb = FAKE_JSON_REQUEST.as("sb");
         Field<JSONB> itsDocument = select(sb.STAGE).from(sb).where(sb.ID.eq(b.CLIENT_ID)).asField();
+        var gone = PRUNED_DOCUMENTS.as("gone");
+        Field<byte[]> itsDigest = select(gone.DIGEST).from(gone).where(gone.REQUEST_ID.eq(b.CLIENT_ID)).asField();
         return select(min(b.CLIENT_ID)).from(b)
                 .where(b.DOCUMENT_KEY.eq(key))
-                // A loaded one whose landing row was pruned has no document left to compare: its key alone decides,
-                // as it does for the loader.
-                .and(b.CLIENT_ID.ne(id)).and(itsDocument.eq(stage).or(itsDocument.isNull()))
+                // A loaded one whose landing row was pruned is compared by the digest its removal kept, as the
+                // loader compares it; the key never decides alone.
+                .and(b.CLIENT_ID.ne(id))
+                .and(itsDocument.eq(stage).or(itsDocument.isNull().and(itsDigest.eq(Routines.documentDigest(stage)))))
                 .asField();
     }
 
