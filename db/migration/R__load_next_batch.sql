@@ -116,10 +116,11 @@ create or replace function test_mv.write_batch(p_kind text, p_batch_size integer
     set work_mem = '32MB'
 as $$
 declare
-    -- Every transaction below the horizon that could have landed a document here has ended, so every row it landed
-    -- is visible from here on; rows of younger transactions wait for a later batch (see load_horizon). Taken
-    -- before the lock: an older horizon stays true.
-    v_horizon  xid8        := test_mv.load_horizon();
+    -- Every transaction below the horizon that may land a document here has ended, so every row it landed is
+    -- visible from here on; rows of younger transactions wait for a later batch (see R__load_horizon). Taken before
+    -- the lane's lock (an older horizon stays true) to choose a lane, and fenced once the lane is held.
+    v_snapshot pg_snapshot := pg_current_snapshot();
+    v_horizon  xid8        := test_mv.horizon_of(v_snapshot);
     v_started  timestamptz := clock_timestamp();
     v_position test_mv.load_metadata;
     v_batch_id bigint;
@@ -164,6 +165,7 @@ begin
             end if;
             return null;
         end if;
+        v_horizon := test_mv.fence_lane(v_position.lane, v_snapshot, v_horizon);
     else
         -- Every lane, in lane order; the batch's figures record lane 0's position, and the running totals it
         -- changes are kept on lane 0's row.

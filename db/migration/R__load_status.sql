@@ -68,18 +68,32 @@ as $$
       from test_mv.lanes() l
 $$;
 
--- held_back_by(): the oldest transaction of this database that has written something and is still open, the one
--- pending documents wait for; null when there is none.
+-- holding_back(): the transaction pending documents wait for, the one at the horizon (load_horizon: the oldest
+-- running transaction that has landed documents), and since when it is open; no row when none holds anything
+-- back. A transaction that has just ended (the horizon counts it for one more look) shows as such.
+drop function if exists test_mv.holding_back();
+create function test_mv.holding_back()
+    returns table (description text, since timestamptz)
+    language sql stable
+    set search_path = pg_catalog, pg_temp
+as $$
+    select coalesce(test_mv.describe_session(a.pid) || ' in database ' || a.datname,
+                    'prepared transaction ' || quote_literal(p.gid) || ' of ' || p.owner,
+                    'a transaction this role cannot see, or that has just ended (xid ' || h.horizon || ')'),
+           coalesce(a.xact_start, p.prepared)
+      from (select test_mv.load_horizon() as horizon) h
+      left join pg_stat_activity a on a.backend_xid = h.horizon::xid and a.pid <> pg_backend_pid()
+      left join pg_prepared_xacts p on p.transaction = h.horizon::xid
+     where h.horizon < pg_snapshot_xmax(pg_current_snapshot())
+$$;
+
+-- held_back_by(): holding_back's description; null when nothing holds documents back.
 create or replace function test_mv.held_back_by()
     returns text
     language sql stable
     set search_path = pg_catalog, pg_temp
 as $$
-    select test_mv.describe_session(a.pid) || ' in database ' || a.datname
-      from pg_stat_activity a
-     where a.backend_xid is not null and a.pid <> pg_backend_pid() and a.datname = current_database()
-     order by age(a.backend_xid) desc
-     limit 1
+    select h.description from test_mv.holding_back() h limit 1
 $$;
 
 -- position_holders(): the sessions that hold a lock on a position (load_metadata), as one line; null for none.

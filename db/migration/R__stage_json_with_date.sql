@@ -46,5 +46,6 @@ comment on view public.stage_json_with_date is
     ' this hash.';
 comment on column public.fake_json_request.landed_xid is
     'The landing transaction (a check refuses any other value). A batch takes a row only when every transaction older'
-    ' than it that could write here has ended (test_mv.load_horizon: the oldest running transaction of this'
-    ' database, not the snapshot''s xmin), so that no row can appear behind the position.';
+    ' than it that lands documents has ended (test_mv.load_horizon: the oldest running transaction holding the'
+    ' landing marker, V013), so that no row can appear behind the position; a transaction passed before its first'
+    ' landing is refused, to be retried.';

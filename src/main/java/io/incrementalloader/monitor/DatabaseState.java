@@ -1,6 +1,7 @@
 package io.incrementalloader.monitor;
 
 import static io.incrementalloader.generated.test_mv.Tables.LOAD_METADATA;
+import static io.incrementalloader.generated.test_mv.Tables.HOLDING_BACK;
 import static io.incrementalloader.generated.test_mv.Tables.LANES;
 import static io.incrementalloader.generated.test_mv.Tables.RUN_HEALTH;
 import static org.jooq.impl.DSL.max;
@@ -23,14 +24,16 @@ public final class DatabaseState {
 
     /**
      * A reading; {@code up} false when the database did not answer (the other figures are then unknown).
-     * {@code laneLagSeconds}: the age of each lane's oldest pending document, by lane.
+     * {@code laneLagSeconds}: the age of each lane's oldest pending document, by lane. {@code heldBackSeconds}: how
+     * long the landing transaction that pending documents wait for has been open (holding_back), 0 for none.
      */
     public record Reading(boolean up, String error, long pending, double lagSeconds, double positionAgeSeconds,
-                          int consecutiveFailures, double lastSuccessEpochSeconds, double[] laneLagSeconds) {
+                          int consecutiveFailures, double lastSuccessEpochSeconds, double[] laneLagSeconds,
+                          double heldBackSeconds) {
         static Reading down(String error) {
             double[] unknown = new double[LANE_COUNT];
             java.util.Arrays.fill(unknown, Double.NaN);
-            return new Reading(false, error, 0, Double.NaN, Double.NaN, 0, Double.NaN, unknown);
+            return new Reading(false, error, 0, Double.NaN, Double.NaN, 0, Double.NaN, unknown, Double.NaN);
         }
     }
 
@@ -79,9 +82,12 @@ public final class DatabaseState {
                 // The position moved last, of whichever lane.
                 var moved = sql.select(max(LOAD_METADATA.UPDATED_AT)).from(LOAD_METADATA).fetchSingle().value1();
                 var health = sql.selectFrom(RUN_HEALTH).fetchSingle();
+                var heldBackSince = sql.select(HOLDING_BACK.call().SINCE).from(HOLDING_BACK.call()).limit(1)
+                        .fetchOptional(0, OffsetDateTime.class).orElse(null);
                 return new Reading(true, null, pending, secondsSince(oldest, now), secondsSince(moved, now),
                         health.getConsecutiveFailures(), health.getLastSuccessAt() == null ? Double.NaN
-                                : health.getLastSuccessAt().toInstant().toEpochMilli() / 1000.0, laneLag);
+                                : health.getLastSuccessAt().toInstant().toEpochMilli() / 1000.0, laneLag,
+                        secondsSince(heldBackSince, now));
             }, "set local statement_timeout = '5s'");
         } catch (Exception e) {
             return Reading.down(e.getMessage() == null ? e.toString() : e.getMessage());

@@ -63,6 +63,8 @@ public final class ServiceMetrics implements RunObserver {
                 "Age of the oldest pending document (0 when none is pending)");
         gauge("position.age", "seconds", database, DatabaseState.Reading::positionAgeSeconds,
                 "Time since a position last moved");
+        gauge("held.back", "seconds", database, DatabaseState.Reading::heldBackSeconds,
+                "How long the open landing transaction that pending documents wait for has been open (0 when none)");
         for (int lane = 0; lane < DatabaseState.LANE_COUNT; lane++) {
             int index = lane;
             Gauge.builder(PREFIX + "lane.lag", database, d -> d.read().laneLagSeconds()[index]).baseUnit("seconds")

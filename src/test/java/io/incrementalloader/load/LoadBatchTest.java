@@ -107,7 +107,8 @@ class LoadBatchTest {
         db.landNumbered(10);
         try (Connection older = db.connect()) {
             older.setAutoCommit(false);
-            older.createStatement().execute("select pg_current_xact_id()");
+            // An older producer, still open: it landed, so what landed after it waits.
+            older.createStatement().execute("insert into fake_json_request (stage) values ('{\"application_id\": 100}')");
             db.landNumbered(11, 5);
 
             db.execute("call load_pending(3)");
@@ -116,7 +117,7 @@ class LoadBatchTest {
             older.commit();
         }
         db.execute("call load_pending(3)");
-        assertEquals(15, db.count("select count(*) from test_mv.clients"));
+        assertEquals(16, db.count("select count(*) from test_mv.clients"));
     }
 
     @Test
