@@ -3,11 +3,12 @@
 -- new document back for as long as it liked (begin; select pg_current_xact_id(); ...), and so did an application's
 -- long write transaction on its own tables.
 --
--- Now a transaction says that it lands documents: every INSERT or COPY into the landing table first takes a SHARE
--- lock on the marker below (the trigger's function, admit_landing, runs after the statement's privileges were
--- checked), and the horizon waits only for transactions holding it. The marker is a view of nothing: a lock that no
--- one without a grant on it can take (LOCK TABLE checks privileges, and there are none to PUBLIC), that VACUUM and
--- ANALYZE never touch, and that landing transactions share without waiting for each other.
+-- Now a transaction says that it lands documents: every INSERT or COPY into the landing table first takes a ROW
+-- EXCLUSIVE lock on the marker below (the trigger's function, admit_landing, runs after the statement's privileges
+-- were checked), and the horizon waits only for transactions holding it. The marker is a view of nothing: a lock
+-- that no one without a grant on it can take (LOCK TABLE checks privileges, and there are none; the view cannot be
+-- written, so no statement prepared against it holds it either), that VACUUM and ANALYZE never touch, that landing
+-- transactions share without waiting for each other, and that the lock manager takes on its fast path.
 --
 -- And nothing is lost on the other side: a transaction the loader passed (it had an xid and no lock on the marker
 -- when a batch looked) could land documents later, behind the lane's position. So a batch that passes a transaction
@@ -16,7 +17,7 @@
 -- it holds the marker, is refused (SQLSTATE 40001, retry) when a fence is past that xid (R__load_horizon.sql).
 create view test_mv.landing_in_progress as select;
 comment on view test_mv.landing_in_progress is
-    'A marker, never read: a transaction that lands documents holds a SHARE lock on it until it ends (admit_landing), '
+    'A marker, never read: a transaction that lands documents holds a ROW EXCLUSIVE lock on it until it ends (admit_landing), '
     'and only such a transaction holds loading back (load_horizon).';
 revoke all on test_mv.landing_in_progress from public;
 
@@ -42,21 +43,29 @@ union all select 10, last_value from test_mv.lane_fence_10 union all select 11, 
 union all select 12, last_value from test_mv.lane_fence_12 union all select 13, last_value from test_mv.lane_fence_13
 union all select 14, last_value from test_mv.lane_fence_14 union all select 15, last_value from test_mv.lane_fence_15;
 
--- The trigger lives here, beside what it needs (a repeatable also runs on databases migrated to earlier versions);
--- what it does is admit_landing's, a repeatable routine.
-create function test_mv.landing_statement_started()
-    returns trigger
-    language plpgsql
-    security definer
-    set search_path = pg_catalog, pg_temp
-as $$
+-- The trigger is made here; what its function does is the repeatable R__load_horizon's (admit_landing), which
+-- replaces this stand-in right after this migration. Until then it refuses every landing, so that no document lands
+-- unmarked if that repeatable fails.
+-- (Made only when missing: on a database whose repeatables ran at an earlier version, the real one is there already.)
+do $do$
 begin
-    perform test_mv.admit_landing();
-    return null;
+    if to_regprocedure('test_mv.admit_landing()') is null then
+        create function test_mv.admit_landing()
+            returns trigger
+            language plpgsql
+            security definer
+            set search_path = pg_catalog, pg_temp
+        as $$
+        begin
+            raise exception 'fake_json_request: the loader''s migration is incomplete; nothing was landed'
+                using errcode = 'object_not_in_prerequisite_state', hint = 'Run incremental-loader migrate, then land again.';
+        end
+        $$;
+    end if;
 end
-$$;
-revoke all on function test_mv.landing_statement_started() from public;
+$do$;
+revoke all on function test_mv.admit_landing() from public;
 
-create trigger tr_fake_json_request_landing
+create trigger tr_fake_json_request_admit
     before insert on public.fake_json_request
-    for each statement execute function test_mv.landing_statement_started();
+    for each statement execute function test_mv.admit_landing();

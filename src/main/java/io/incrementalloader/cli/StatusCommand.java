@@ -9,6 +9,11 @@ import picocli.CommandLine.Option;
 
 @Command(name = "status", description = "The position, what is pending (and the lag), rejected and loaded, and the last batches.")
 final class StatusCommand extends DatabaseCommand {
+    @Override
+    boolean readsOnly() {
+        return true;
+    }
+
     @Option(names = "--json", description = "One JSON object, for scripts and monitoring.")
     boolean json;
 

@@ -11,6 +11,11 @@ import picocli.CommandLine.Command;
         + "and the table named on a difference.")
 final class VerifyCommand extends DatabaseCommand {
     @Override
+    boolean readsOnly() {
+        return true;
+    }
+
+    @Override
     int run(ConnectionSettings settings) throws Exception {
         long started = System.nanoTime();
         List<Reconciliation.Difference> differences;

@@ -13,10 +13,17 @@ import org.slf4j.LoggerFactory;
 /**
  * Applies db/migration (shipped inside the jar) with Flyway. Safe to run from several processes at once.
  *
- * <p>Every command calls it, but only {@code migrate}'s role needs to be able to create: when nothing is pending it
- * only reads Flyway's history ({@code SELECT} on {@code public.flyway_schema_history}), so a loading or reading role
- * of least privilege goes on; when something is pending and the role may not apply it, the command stops with a
- * message saying who must run {@code migrate}.
+ * <p>The loader keeps its own history, {@code test_mv.flyway_schema_history}, in its own schema: it installs beside an
+ * application whose tables fill {@code public} and whose own Flyway history is {@code public.flyway_schema_history},
+ * and never reads or writes that. Where it looks is pinned here, not taken from the session's search_path, so that a
+ * database's or role's default search_path cannot send it elsewhere. A database migrated by an older version, whose
+ * history of the loader was {@code public.flyway_schema_history}, has the loader's rows copied over once by the
+ * first {@code migrate} ({@link LegacyHistory}).
+ *
+ * <p>Only {@code migrate} and the commands that load change the schema. When nothing is pending they only read the
+ * history ({@code SELECT} on {@code test_mv.flyway_schema_history}), so a loading or reading role of least privilege
+ * goes on; when something is pending and the role may not apply it, the command stops with a message saying who must
+ * run {@code migrate}. The commands that read ({@link #requireCurrent}) never change anything.
  */
 public final class Migrations {
     private static final Logger log = LoggerFactory.getLogger("io.incrementalloader.migrate");
@@ -24,31 +31,58 @@ public final class Migrations {
     private Migrations() {
     }
 
-    /** How many migrations the database lacks (Flyway's info; it reads the history, and writes nothing). */
-    public static int pending(ConnectionSettings settings) {
+    /** The loader's schema, which holds its history as well as its tables. */
+    public static final String SCHEMA = "test_mv";
+    public static final String HISTORY = SCHEMA + ".flyway_schema_history";
+
+    static Flyway flyway(ConnectionSettings settings) {
         return Flyway.configure()
                 .dataSource(settings.url(), settings.user(), settings.password())
                 .locations("classpath:db/migration")
-                .load().info().pending().length;
+                .schemas(SCHEMA)
+                .defaultSchema(SCHEMA)
+                .table("flyway_schema_history")
+                .load();
+    }
+
+    /** How many migrations the database lacks (Flyway's info; it reads the history, and writes nothing). */
+    public static int pending(ConnectionSettings settings) {
+        return flyway(settings).info().pending().length;
+    }
+
+    /**
+     * For the commands that only read: says, as a user error naming {@code migrate}, that the database has no loader
+     * or lacks migrations, and changes nothing.
+     */
+    public static void requireCurrent(ConnectionSettings settings) {
+        String database = databaseOf(settings);
+        int pending;
+        try {
+            pending = pending(settings);
+        } catch (FlywayException e) {
+            throw unreadableHistory(settings, database, e);
+        }
+        if (pending == 0) {
+            return;
+        }
+        boolean installed = LegacyHistory.installed(settings);
+        throw new UserError(installed
+                ? pending + " migration(s) of the loader are pending in database " + database + ": run"
+                        + " `incremental-loader migrate` (as the role that owns the loader's schema) first."
+                : "Database " + database + " has no incremental-loader schema (" + HISTORY + " is missing): run"
+                        + " `incremental-loader migrate` to install it, or check --url.");
     }
 
     /** Brings the database to the current schema; returns how many migrations were applied. */
     public static int apply(ConnectionSettings settings) {
         String database = databaseOf(settings);
-        Flyway flyway = Flyway.configure()
-                .dataSource(settings.url(), settings.user(), settings.password())
-                .locations("classpath:db/migration")
-                .load();
+        Flyway flyway = flyway(settings);
         int pending;
         try {
+            LegacyHistory.adopt(settings, flyway);
             pending = flyway.info().pending().length;
         } catch (FlywayException e) {
-            if (permissionDenied(e)) {
-                throw new UserError("Role " + settings.user() + " cannot read public.flyway_schema_history, so it cannot"
-                        + " tell whether database " + database + " is migrated. Grant it: grant select on"
-                        + " public.flyway_schema_history to " + settings.user() + " (README, Roles and privileges).");
-            }
-            throw e;
+            throw unreadableHistory(settings, database, e);
         }
         if (pending == 0) {
             return 0;
@@ -67,8 +101,18 @@ public final class Migrations {
         }
     }
 
+    private static RuntimeException unreadableHistory(ConnectionSettings settings, String database, FlywayException e) {
+        if (permissionDenied(e)) {
+            return new UserError("Role " + settings.user() + " cannot read " + HISTORY + ", so it cannot tell whether"
+                    + " database " + database + " is migrated. Grant it: grant usage on schema " + SCHEMA + " to "
+                    + settings.user() + "; grant select on " + HISTORY + " to " + settings.user()
+                    + " (README, Roles and privileges).");
+        }
+        return e;
+    }
+
     /** The database the settings reach, as the server names it; connecting first turns a bad URL into one line. */
-    private static String databaseOf(ConnectionSettings settings) {
+    static String databaseOf(ConnectionSettings settings) {
         try (Connection connection = settings.open(); Statement query = connection.createStatement();
              ResultSet row = query.executeQuery("select pg_catalog.current_database()")) {
             row.next();

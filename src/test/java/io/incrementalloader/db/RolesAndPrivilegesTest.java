@@ -45,7 +45,7 @@ class RolesAndPrivilegesTest {
         db.execute("grant usage on schema test_mv to " + READER + ";"
                 + " grant select on all tables in schema test_mv to " + READER + ";"
                 + " grant select on public.fake_json_request, public.stage_json_with_date to " + READER + ";"
-                + " grant select on public.flyway_schema_history to " + READER);
+                + " grant select on test_mv.flyway_schema_history to " + READER);
         // Loader: what the README grants (the service reads as a reader does, to check each run).
         db.execute("grant usage on schema test_mv to " + LOADER + ";"
                 + " grant execute on routine public.load_batch(integer), public.load_pending(integer),"
@@ -172,7 +172,7 @@ class RolesAndPrivilegesTest {
         }
         Cli.Result refused = runAs(NOBODY, "load");
         assertEquals(2, refused.exitCode(), refused::toString);
-        assertTrue(refused.err().contains("grant select on public.flyway_schema_history"), refused::toString);
+        assertTrue(refused.err().contains("grant select on test_mv.flyway_schema_history"), refused::toString);
         assertFalse(refused.err().contains("\tat "), refused::toString);
         Cli.Result readerLoads = runAs(READER, "load");
         assertEquals(2, readerLoads.exitCode(), readerLoads::toString);
@@ -182,7 +182,7 @@ class RolesAndPrivilegesTest {
 
     @Test
     void a_role_that_cannot_migrate_is_told_who_must_when_a_migration_is_pending() {
-        db.execute("update public.flyway_schema_history set checksum = 1 where script = 'R__load_pending.sql'");
+        db.execute("update test_mv.flyway_schema_history set checksum = 1 where script = 'R__load_pending.sql'");
         try {
             Cli.Result pending = runAs(LOADER, "load");
             assertEquals(2, pending.exitCode(), pending::toString);
