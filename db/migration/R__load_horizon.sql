@@ -88,31 +88,35 @@ $$;
 -- The later statements of an admitted transaction skip all that: the admission is noted in a transaction-local
 -- setting, which, like the lock on the marker, is undone when a savepoint around the admission is rolled back. (A
 -- session may set the note itself: it then skips the check, and only its own documents may be left behind.)
+-- It runs once a landing statement, so it is written for its price (a tenth of a one-row INSERT, docs/profiling.md):
+-- no SET clause (every name is qualified instead, operators too, so that no search path of the caller's can put
+-- another function under its owner's rights), and plain assignments, which PL/pgSQL evaluates without a query.
 create or replace function test_mv.admit_landing()
     returns trigger
     language plpgsql
     security definer
-    set search_path = pg_catalog, pg_temp
 as $$
 declare
-    v_xid    xid8 := pg_current_xact_id_if_assigned();
-    v_passed bigint;
+    v_xid    pg_catalog.xid8 := pg_catalog.pg_current_xact_id_if_assigned();
+    v_passed pg_catalog.int8;
+    v_noted  pg_catalog.text;
 begin
-    if v_xid is not null and current_setting('incremental_loader.admitted_xid', true) = v_xid::text then
+    if v_xid is not null
+       and pg_catalog.current_setting('incremental_loader.admitted_xid', true) operator(pg_catalog.=) v_xid::pg_catalog.text then
         return null;
     end if;
     lock table test_mv.landing_in_progress in row exclusive mode;
     if v_xid is null then
-        v_xid := pg_current_xact_id();
+        v_xid := pg_catalog.pg_current_xact_id();
     else
-        select max(f.last_value) into v_passed from test_mv.lane_fences f;
-        if v_passed > v_xid::text::bigint then
+        select pg_catalog.max(f.last_value) into v_passed from test_mv.lane_fences f;
+        if v_passed operator(pg_catalog.>) v_xid::pg_catalog.text::pg_catalog.int8 then
             raise exception 'fake_json_request: this transaction (xid %) wrote before its first landing and the loader has since passed it, so its documents would never load; nothing was landed', v_xid
                 using errcode = 'serialization_failure',
                       hint = 'Retry the transaction. To avoid this, land documents first in a transaction, or in one of their own.';
         end if;
     end if;
-    perform set_config('incremental_loader.admitted_xid', v_xid::text, true);
+    v_noted := pg_catalog.set_config('incremental_loader.admitted_xid', v_xid::pg_catalog.text, true);
     return null;
 end
 $$;

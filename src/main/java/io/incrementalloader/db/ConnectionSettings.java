@@ -115,8 +115,46 @@ public record ConnectionSettings(String url, String user, String password, boole
         return new ConnectionSettings(base + "/" + database + params, user, password, explicit);
     }
 
-    /** Opens a connection in autocommit mode, or explains in one line why it could not. */
+    /**
+     * The loader's own session settings, applied to every connection it opens, so that the database's defaults
+     * (ALTER DATABASE ... SET) do not decide for it: no statement, lock, idle-in-transaction or idle-session timeout
+     * of the database's cuts a batch or the check of a run short (a batch's wait for a position is bounded on its own,
+     * BatchLoader.LOCK_TIMEOUT), and the search path is the loader's. What the loader's role itself sets (ALTER ROLE
+     * ... SET, for every database or this one) is honoured: a DBA's deliberate cap for that role, except the search
+     * path, which the loader always pins.
+     */
+    static final String SESSION_SETTINGS = "select pg_catalog.set_config(s.name, s.value, false)"
+            + " from (values ('search_path', 'pg_catalog, public', true), ('statement_timeout', '0', false),"
+            + " ('lock_timeout', '0', false), ('idle_in_transaction_session_timeout', '0', false),"
+            + " ('idle_session_timeout', '0', false)) as s(name, value, pinned)"
+            + " where s.pinned or not exists (select 1 from pg_catalog.pg_db_role_setting d,"
+            + " pg_catalog.unnest(d.setconfig) as c(setting)"
+            + " where d.setrole = (select r.oid from pg_catalog.pg_roles r where r.rolname = current_user)"
+            + " and d.setdatabase in (0, (select b.oid from pg_catalog.pg_database b where b.datname = pg_catalog.current_database()))"
+            + " and pg_catalog.split_part(c.setting, '=', 1) = s.name)";
+
+    /** The same settings as connection options, for connections the loader does not open itself (Flyway's). */
+    public static final String SESSION_OPTIONS = "-c statement_timeout=0 -c lock_timeout=0"
+            + " -c idle_in_transaction_session_timeout=0 -c idle_session_timeout=0";
+
+    /** Opens a connection in autocommit mode, with the loader's session settings, or explains in one line why not. */
     public Connection open() {
+        Connection connection = connect();
+        try (java.sql.Statement settings = connection.createStatement()) {
+            settings.execute(SESSION_SETTINGS);
+        } catch (SQLException e) {
+            try {
+                connection.close();
+            } catch (SQLException ignored) {
+                // the first failure is the one to tell
+            }
+            throw new UserError("Cannot set up a session at " + maskedUrl() + " as " + user + ": "
+                    + Printable.firstLine(e.getMessage()).replaceAll("\\.$", ""), e);
+        }
+        return connection;
+    }
+
+    private Connection connect() {
         Properties properties = new Properties();
         properties.setProperty("user", user);
         if (password != null) {

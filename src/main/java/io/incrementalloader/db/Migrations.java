@@ -38,6 +38,7 @@ public final class Migrations {
     static Flyway flyway(ConnectionSettings settings) {
         return Flyway.configure()
                 .dataSource(settings.url(), settings.user(), settings.password())
+                .jdbcProperties(java.util.Map.of("options", ConnectionSettings.SESSION_OPTIONS))
                 .locations("classpath:db/migration")
                 .schemas(SCHEMA)
                 .defaultSchema(SCHEMA)
@@ -76,6 +77,7 @@ public final class Migrations {
     /** Brings the database to the current schema; returns how many migrations were applied. */
     public static int apply(ConnectionSettings settings) {
         String database = databaseOf(settings);
+        requireWritable(settings, database);
         Flyway flyway = flyway(settings);
         int pending;
         try {
@@ -98,6 +100,28 @@ public final class Migrations {
                         + " the loader's schema, then this command again (README, Roles and privileges).");
             }
             throw e;
+        }
+    }
+
+    /**
+     * Refuses, in one line naming the database and its server, a target where nothing can be written: a hot standby,
+     * or a database whose default is read-only transactions (a deliberate choice of its DBA, which the loader does not
+     * override).
+     */
+    static void requireWritable(ConnectionSettings settings, String database) {
+        try (Connection connection = settings.open(); Statement query = connection.createStatement();
+             ResultSet row = query.executeQuery("select pg_catalog.pg_is_in_recovery(),"
+                     + " pg_catalog.current_setting('transaction_read_only') = 'on',"
+                     + " coalesce(pg_catalog.inet_server_addr()::text || ':' || pg_catalog.inet_server_port(), 'a local socket')")) {
+            row.next();
+            if (row.getBoolean(1) || row.getBoolean(2)) {
+                throw new UserError("Database " + database + " at " + row.getString(3) + " is read-only ("
+                        + (row.getBoolean(1) ? "a hot standby" : "default_transaction_read_only is on")
+                        + "): nothing was changed. Point --url at the writable primary.");
+            }
+        } catch (SQLException e) {
+            throw new UserError("Cannot tell whether database " + database + " is writable at " + settings + ": "
+                    + e.getMessage());
         }
     }
 

@@ -184,4 +184,36 @@ class HorizonTest {
                 "one document a committed order");
         assertTrue(refusals.get() > 0, "the race was run: some landing was refused");
     }
+
+    /** admit_landing runs under its owner's rights in every producer's session, whatever search path it set. */
+    @Test
+    void a_producers_search_path_puts_nothing_of_its_own_under_the_admissions_rights() throws Exception {
+        db.execute("create table public.planted_calls (name text);"
+                + " create function public.planted_eq(a text, b text) returns boolean language plpgsql as $$ begin"
+                + " insert into public.planted_calls values ('='); return a operator(pg_catalog.=) b; end $$;"
+                + " create operator public.= (leftarg = text, rightarg = text, function = public.planted_eq);"
+                + " create function public.planted_gt(a bigint, b bigint) returns boolean language plpgsql as $$ begin"
+                + " insert into public.planted_calls values ('>'); return a operator(pg_catalog.>) b; end $$;"
+                + " create operator public.> (leftarg = bigint, rightarg = bigint, function = public.planted_gt);"
+                + " create function public.current_setting(n text, m boolean) returns text language plpgsql as $$ begin"
+                + " insert into public.planted_calls values ('current_setting'); return pg_catalog.current_setting(n, m); end $$");
+        try (Connection producer = db.connect(); Statement s = producer.createStatement()) {
+            s.execute("set search_path = public, pg_catalog");
+            s.execute("select 'a' = 'a', 2::bigint > 1::bigint");
+            assertEquals(2, db.count("select count(*) from public.planted_calls"), "the plants work where nothing is pinned");
+            db.execute("truncate public.planted_calls");
+            producer.setAutoCommit(false);
+            s.execute("insert into public.app_orders (note) values ('before landing')"); // an xid first: the fences are read
+            s.execute("insert into fake_json_request (stage) values ('{\"application_id\": 1}')");
+            s.execute("insert into fake_json_request (stage) values ('{\"application_id\": 2}')");
+            producer.commit();
+        } finally {
+            db.execute("drop operator public.= (text, text); drop function public.planted_eq(text, text);"
+                    + " drop operator public.> (bigint, bigint); drop function public.planted_gt(bigint, bigint);"
+                    + " drop function public.current_setting(text, boolean)");
+        }
+        assertEquals(0, db.count("select count(*) from public.planted_calls"));
+        db.execute("drop table public.planted_calls");
+        assertEquals(2, db.count("select count(*) from fake_json_request"));
+    }
 }
