@@ -1,7 +1,9 @@
 package io.incrementalloader.cli;
 
+import io.incrementalloader.EnvironmentFailure;
 import io.incrementalloader.db.ConnectionSettings;
 import io.incrementalloader.db.Migrations;
+import java.util.Optional;
 import picocli.CommandLine.Mixin;
 
 /**
@@ -17,12 +19,22 @@ abstract class DatabaseCommand extends ReportingCommand {
     public final Integer call() throws Exception {
         validate();
         ConnectionSettings settings = connection.settings();
-        if (readsOnly()) {
-            Migrations.requireCurrent(settings);
-        } else {
-            Migrations.apply(settings);
+        try {
+            if (readsOnly()) {
+                Migrations.requireCurrent(settings);
+            } else {
+                Migrations.apply(settings);
+            }
+            return run(settings);
+        } catch (Exception e) {
+            // A failure of the environment is told in one line naming the database (EnvironmentFailure).
+            Optional<EnvironmentFailure> environment = EnvironmentFailure.of(e, "in database "
+                    + settings.databaseName() + " at " + settings.server());
+            if (environment.isPresent()) {
+                throw environment.get();
+            }
+            throw e;
         }
-        return run(settings);
     }
 
     /** Whether the command only reads: it must then never change the database, its schema included. */

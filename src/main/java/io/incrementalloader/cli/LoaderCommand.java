@@ -1,5 +1,6 @@
 package io.incrementalloader.cli;
 
+import io.incrementalloader.EnvironmentFailure;
 import io.incrementalloader.LogFormat;
 import io.incrementalloader.Printable;
 import io.incrementalloader.UserError;
@@ -69,6 +70,10 @@ public final class LoaderCommand implements Runnable {
                 err.println("error: " + e.getMessage());
                 return USER_ERROR;
             }
+            if (e instanceof EnvironmentFailure) {
+                err.println("error: " + e.getMessage());
+                return EnvironmentFailure.EXIT_CODE;
+            }
             SQLException connection = withSqlState(e, "08");
             if (connection != null) {
                 err.println("error: the database connection failed: " + connection.getMessage());
@@ -81,7 +86,14 @@ public final class LoaderCommand implements Runnable {
                         + " (Roles and privileges) for this command.");
                 return USER_ERROR;
             }
-            err.println("error: " + e + (verbose ? "" : " (run with --verbose for details)"));
+            java.util.Optional<String> environment = EnvironmentFailure.describe(e);
+            if (environment.isPresent()) {
+                err.println("error: " + environment.get());
+                return EnvironmentFailure.EXIT_CODE;
+            }
+            // A bug: what failed, on one line; the SQL that was running, if any, only with --verbose.
+            err.println("error: " + e.getClass().getName() + ": " + Printable.firstLine(e.getMessage())
+                    + (verbose ? "" : " (run with --verbose for details)"));
             return UNEXPECTED;
         });
         try {

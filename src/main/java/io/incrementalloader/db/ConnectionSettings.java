@@ -106,6 +106,21 @@ public record ConnectionSettings(String url, String user, String password, boole
         return url.substring(0, query) + (kept.isEmpty() ? "" : "?" + kept);
     }
 
+    /** The database the URL names. */
+    public String databaseName() {
+        return databaseIn(url);
+    }
+
+    /** The server the URL names, HOST:PORT (or what the URL says instead, for a socket). */
+    public String server() {
+        String rest = url.substring("jdbc:postgresql:".length());
+        if (!rest.startsWith("//")) {
+            return "localhost";
+        }
+        int slash = rest.indexOf('/', 2);
+        return slash < 0 ? rest.substring(2) : rest.substring(2, slash);
+    }
+
     /** The same server and credentials, another database on it. */
     public ConnectionSettings withDatabase(String database) {
         int slash = url.indexOf('/', "jdbc:postgresql://".length());

@@ -1,5 +1,6 @@
 package io.incrementalloader.load;
 
+import io.incrementalloader.EnvironmentFailure;
 import io.incrementalloader.Printable;
 import io.incrementalloader.db.ConnectionSettings;
 import io.incrementalloader.generated.test_mv.Routines;
@@ -51,8 +52,18 @@ public final class RunHealth {
         return null;
     }
 
-    /** A failure's message, on one line. */
+    /**
+     * A failure's message, on one line: the environment's (EnvironmentFailure) as it is told to people; else the
+     * database's own message when there is one, never the SQL a wrapper (jOOQ's) puts before it; else the failure's.
+     */
     public static String message(Throwable e) {
-        return Printable.firstLine(e.getMessage() == null ? e.toString() : e.getMessage());
+        return EnvironmentFailure.describe(e).orElseGet(() -> {
+            for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+                if (cause instanceof SQLException sql && sql.getMessage() != null) {
+                    return Printable.firstLine(sql.getMessage());
+                }
+            }
+            return Printable.firstLine(e.getMessage() == null ? e.toString() : e.getMessage());
+        });
     }
 }
