@@ -130,6 +130,9 @@ declare
     v_message  text;
     v_paused   record;
     v_ids      bigint[];
+    v_error    text;
+    v_streak   integer;
+    v_control  test_mv.load_control;
 begin
     if p_batch_size is null or p_batch_size < 1 then
         raise exception 'load_batch: batch_size must be a positive integer, not %', coalesce(p_batch_size::text, 'null')
@@ -386,9 +389,25 @@ begin
             elsif v_take > 1 then
                 v_take := v_take / 2;
             elsif p_kind = 'load' then
+                -- The circuit breaker (V014): the same error, again and again with nothing loaded meanwhile, past
+                -- the limit, is not the documents'. Counted on load_control, which only failing batches lock.
+                v_error := v_state || ' ' || left(regexp_replace(v_message, '[0-9]+', 'N', 'g'), 200);
+                select * into strict v_control from test_mv.load_control c for update;
+                v_streak := case when v_control.safety_net_error = v_error
+                                      and not exists (select 1 from test_mv.load_batches b
+                                                       where b.batch_id > v_control.safety_net_batch_id
+                                                         and b.kind = 'load' and b.loaded > 0)
+                                 then v_control.safety_net_streak else 0 end;
+                if v_streak >= v_control.safety_net_limit then
+                    raise exception 'circuit breaker: the safety net has rejected % documents in a row for the same error, so it is not theirs: % %', v_streak, v_state, left(v_message, 300)
+                        using errcode = 'IL001',
+                              hint = 'Fix the cause (a constraint, trigger or privilege added to the loader''s tables?), then load again: the rest is pending, and reprocess_rejected() brings back the documents rejected for it. The limit is test_mv.load_control.safety_net_limit.';
+                end if;
                 v_batch := test_mv.reject_next_document(v_position, v_horizon, v_batch_id,
                                                         format('the batch failed on this document: %s %s', v_state,
                                                                left(v_message, 500)));
+                update test_mv.load_control
+                   set safety_net_streak = v_streak + 1, safety_net_error = v_error, safety_net_batch_id = v_batch_id;
                 exit attempt;
             else
                 -- The one document the failing attempt took: the first of the list that its branch finds.

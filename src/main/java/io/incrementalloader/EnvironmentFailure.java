@@ -56,6 +56,8 @@ public final class EnvironmentFailure extends RuntimeException {
             case "57P01", "57P02", "57P03" -> "the database server is shutting down or restarting";
             case "40001", "40P01" -> "the server asked for the transaction to be retried (a serialization failure or deadlock)";
             case "XX001", "XX002" -> "the database reports corrupted data";
+            case "IL001" -> "loading stopped: the safety net's circuit breaker opened, as documents kept failing for"
+                    + " one reason that is not theirs";
             default -> switch (state.substring(0, 2)) {
                 case "08" -> "the connection to the database was lost";
                 case "53" -> "the database server ran out of a resource";
@@ -66,6 +68,10 @@ public final class EnvironmentFailure extends RuntimeException {
     }
 
     private static String whatToDo(String state) {
+        if (state.equals("IL001")) {
+            return "Fix the cause (a constraint, trigger or privilege added to the loader's tables?), then load again:"
+                    + " the rest is pending, and reprocess brings back the documents rejected for it.";
+        }
         return switch (state.substring(0, 2)) {
             case "53" -> "Free the resource on the server, then run again: nothing was lost, the failed batch rolled back.";
             case "57", "55", "25" -> state.equals("25006")

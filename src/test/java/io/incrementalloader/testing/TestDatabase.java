@@ -58,7 +58,8 @@ public final class TestDatabase implements BeforeAllCallback, AfterAllCallback, 
                 + " last_hash = null, last_batch_id = null, updated_at = now(), loaded_documents = 0,"
                 + " rejected_documents = 0, duplicate_documents = 0;"
                 + " update test_mv.load_control set paused_at = null, paused_by = null, reason = null,"
-                + " pruned_documents = 0; truncate test_mv.pruned_ranges, test_mv.pruned_documents restart identity");
+                + " pruned_documents = 0, safety_net_limit = 20,"
+                + " safety_net_streak = 0, safety_net_error = null, safety_net_batch_id = null; truncate test_mv.pruned_ranges, test_mv.pruned_documents restart identity");
     }
 
     public ConnectionSettings settings() {
