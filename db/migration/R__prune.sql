@@ -55,7 +55,7 @@ end
 $$;
 
 -- prune_history_batch(cutoff, batch_size): removes up to batch_size batches of the run history started before
--- cutoff, and the checks and failed runs recorded before it; returns how many rows it removed.
+-- cutoff, and the checks, failed runs and checked edits recorded before it; returns how many rows it removed.
 create or replace function test_mv.prune_history_batch(p_cutoff timestamptz, p_batch_size integer)
     returns integer
     language plpgsql
@@ -66,6 +66,7 @@ declare
     v_batches integer;
     v_checks  integer;
     v_runs    integer;
+    v_changes integer;
 begin
     delete from test_mv.load_batches b
      where b.batch_id in (select o.batch_id from test_mv.load_batches o where o.started_at < p_cutoff
@@ -80,7 +81,13 @@ begin
                              and o.failure_id is distinct from (select h.last_failure_id from test_mv.run_health h)
                            order by o.failure_id limit p_batch_size);
     get diagnostics v_runs = row_count;
-    return v_batches + v_checks + v_runs;
+    -- The record of edits by hand that a check took in (V015); unchecked ones stay until a check takes them.
+    delete from test_mv.changed_documents d
+     where d.change_id in (select o.change_id from test_mv.changed_documents o
+                            where o.changed_at < p_cutoff and o.checked_by is not null
+                            order by o.change_id limit p_batch_size);
+    get diagnostics v_changes = row_count;
+    return v_batches + v_checks + v_runs + v_changes;
 end
 $$;
 

@@ -173,7 +173,8 @@ public record LoaderStatus(Position position, LoadingPause paused, Pending pendi
                 sql.selectFrom(RUN_CHECKS).orderBy(RUN_CHECKS.CHECK_ID.desc()).limit(1).fetchOne(LoaderStatus::check),
                 sql.selectFrom(RUN_CHECKS).where(RUN_CHECKS.VERDICT.ne("sound")).orderBy(RUN_CHECKS.CHECK_ID.desc())
                         .limit(1).fetchOne(LoaderStatus::check),
-                sql.fetchValue(select(countDistinct(CHANGED_DOCUMENTS.CLIENT_ID)).from(CHANGED_DOCUMENTS)));
+                sql.fetchValue(select(countDistinct(CHANGED_DOCUMENTS.CLIENT_ID)).from(CHANGED_DOCUMENTS)
+                        .where(CHANGED_DOCUMENTS.CHECKED_BY.isNull())));
 
         List<Batch> batches = sql.selectFrom(LOAD_BATCHES).orderBy(LOAD_BATCHES.BATCH_ID.desc()).limit(10)
                 .fetch(b -> new Batch(b.getBatchId(), b.getKind(), b.getStartedAt(),

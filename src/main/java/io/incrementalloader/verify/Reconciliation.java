@@ -107,7 +107,7 @@ public final class Reconciliation {
     }
 
     /** What a run's check found, and the documents changed by hand that it took in (up to lastChangeId). */
-    public record RunFindings(List<Difference> differences, int changedDocuments, long lastChangeId) {
+    public record RunFindings(List<Difference> differences, int changedDocuments, long lastChangeId, String snapshot) {
     }
 
     /**
@@ -134,22 +134,25 @@ public final class Reconciliation {
     private static RunFindings checkRun(Connection connection, long firstBatchId, long lastBatchId,
                                         boolean withChanges) throws SQLException {
         return Snapshot.read(connection, sql -> {
+            // The snapshot all of this reads: record_run_check marks as checked only the changes it saw.
+            String snapshot = sql.fetchValue(DSL.field("pg_catalog.pg_current_snapshot()::text", String.class));
             Record3<Long, Integer, Integer> changes = sql.select(coalesce(max(CHANGED_DOCUMENTS.CHANGE_ID), 0L),
                             countDistinct(CHANGED_DOCUMENTS.CLIENT_ID), count().filterWhere(CHANGED_DOCUMENTS.CLIENT_ID.isNull()))
-                    .from(CHANGED_DOCUMENTS).where(DSL.val(withChanges)).fetchSingle();
+                    .from(CHANGED_DOCUMENTS).where(DSL.val(withChanges)).and(CHANGED_DOCUMENTS.CHECKED_BY.isNull())
+                    .fetchSingle();
             long lastChangeId = changes.value1();
             if (firstBatchId == 0 && lastChangeId == 0) {
-                return new RunFindings(List.of(), 0, 0);
+                return new RunFindings(List.of(), 0, 0, snapshot);
             }
             List<Difference> differences = new Reconciliation(sql,
                     Scope.ofRun(sql, firstBatchId, lastBatchId, lastChangeId)).check();
             if (changes.value3() > 0) { // a TRUNCATE: its documents are unknown, only verify can tell
                 sql.selectFrom(CHANGED_DOCUMENTS).where(CHANGED_DOCUMENTS.CLIENT_ID.isNull())
-                        .and(CHANGED_DOCUMENTS.CHANGE_ID.le(lastChangeId))
+                        .and(CHANGED_DOCUMENTS.CHANGE_ID.le(lastChangeId)).and(CHANGED_DOCUMENTS.CHECKED_BY.isNull())
                         .forEach(t -> differences.add(new Difference(t.getTableName(), 0, 0, List.of("emptied by "
                                 + "TRUNCATE at " + t.getChangedAt() + " by " + t.getChangedBy() + "; run verify"))));
             }
-            return new RunFindings(differences, changes.value2(), lastChangeId);
+            return new RunFindings(differences, changes.value2(), lastChangeId, snapshot);
         }, "set local work_mem = '64MB'", "set local jit = off", "set local max_parallel_workers_per_gather = 0",
                 "set local enable_nestloop = off");
     }

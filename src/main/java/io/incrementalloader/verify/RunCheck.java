@@ -48,14 +48,15 @@ public final class RunCheck {
     private RunCheck() {
     }
 
-    /** Records a run's verdict in test_mv.run_checks, and forgets the changed documents it took in. */
+    /** Records a run's verdict in test_mv.run_checks, and marks the changed documents it took in as checked. */
     static Verdict record(Connection connection, BatchFigures run, Reconciliation.RunFindings findings,
                           List<Reconciliation.Difference> differences, double seconds, double afterLoadSeconds) {
         Verdict verdict = new Verdict(run.firstBatchId(), run.lastBatchId(), findings.changedDocuments(),
                 List.copyOf(differences), seconds, afterLoadSeconds);
         Routines.recordRunCheck(DSL.using(connection, SQLDialect.POSTGRES).configuration(),
                 run.batches() == 0 ? null : run.firstBatchId(), run.batches() == 0 ? null : run.lastBatchId(),
-                findings.lastChangeId(), findings.changedDocuments(), BigDecimal.valueOf(seconds), verdict.text());
+                findings.lastChangeId(), findings.changedDocuments(), BigDecimal.valueOf(seconds), verdict.text(),
+                findings.snapshot());
         return verdict;
     }
 }

@@ -230,7 +230,7 @@ public final class Scope {
     /** Documents changed by hand up to the scope's change id; no condition at all when there are none. */
     private Condition changed(Field<Long> id) {
         return lastChangeId == 0 ? falseCondition() : id.in(select(CHANGED_DOCUMENTS.CLIENT_ID).from(CHANGED_DOCUMENTS)
-                .where(CHANGED_DOCUMENTS.CHANGE_ID.le(lastChangeId)));
+                .where(CHANGED_DOCUMENTS.CHANGE_ID.le(lastChangeId)).and(CHANGED_DOCUMENTS.CHECKED_BY.isNull()));
     }
 
     private static Condition inRange(Ids ids, Field<Long> id) {

@@ -50,7 +50,7 @@ class RolesAndPrivilegesTest {
         db.execute("grant usage on schema test_mv to " + LOADER + ";"
                 + " grant execute on routine public.load_batch(integer), public.load_pending(integer),"
                 + " test_mv.load_next_batch(integer),"
-                + " test_mv.record_run_check(bigint, bigint, bigint, integer, numeric, text),"
+                + " test_mv.record_run_check(bigint, bigint, bigint, integer, numeric, text, text),"
                 + " test_mv.record_run_failure(text, text), test_mv.record_run_success() to " + LOADER + ";"
                 + " grant " + READER + " to " + LOADER);
         // A DBA who only calls load_batch: the README's EXECUTE line alone.
@@ -140,7 +140,7 @@ class RolesAndPrivilegesTest {
                     () -> s.executeQuery("select count(*) from test_mv.clients"));
             assertEquals("42501", noTables.getSQLState(), "a caller of load_batch reads no table directly");
             SQLException noVerdicts = assertThrows(SQLException.class, () -> s.execute(
-                    "select test_mv.record_run_check(1, 1, 0, 0, 0, 'sound')"));
+                    "select test_mv.record_run_check(1, 1, 0, 0, 0, 'sound', pg_current_snapshot()::text)"));
             assertEquals("42501", noVerdicts.getSQLState(), "only the service's role records verdicts");
         }
         assertEquals(5L, db.count("select count(*) from test_mv.clients"));

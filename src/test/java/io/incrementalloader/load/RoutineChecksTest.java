@@ -1,6 +1,7 @@
 package io.incrementalloader.load;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.incrementalloader.testing.TestDatabase;
 import java.util.List;
@@ -23,40 +24,22 @@ class RoutineChecksTest {
             Assumptions.assumeTrue(available, "plpgsql_check is not installed on this server");
         }
         db.execute("create extension if not exists plpgsql_check");
-        List<List<Object>> routines = db.query("select p.oid::regprocedure::text from pg_proc p"
+        // Every PL/pgSQL routine of the loader's schemas, read from the catalog; a trigger function with a table it
+        // serves and that trigger's transition tables, so that it is checked as it runs.
+        List<List<Object>> routines = db.query("select p.oid::regprocedure::text, t.tgrelid::regclass::text,"
+                + " t.tgoldtable, t.tgnewtable from pg_proc p"
                 + " join pg_namespace n on n.oid = p.pronamespace join pg_language l on l.oid = p.prolang"
+                + " left join lateral (select g.tgrelid, g.tgoldtable, g.tgnewtable from pg_trigger g"
+                + "  where g.tgfoid = p.oid and not g.tgisinternal"
+                + "  order by (g.tgoldtable is null)::int + (g.tgnewtable is null)::int, g.tgname limit 1) t on true"
                 + " where l.lanname = 'plpgsql' and n.nspname in ('public', 'test_mv') order by 1");
-        assertEquals(List.of(List.of("load_batch(integer)"), List.of("load_pending(integer)"),
-                List.of("pause_loading(text)"), List.of("prune_landing(interval,interval,interval,integer)"),
-                List.of("reject_document(bigint,text)"),
-                List.of("reload_documents(bigint,bigint,integer)"),
-                List.of("reprocess_rejected(text,bigint,bigint,timestamp with time zone,timestamp with time zone,integer,boolean)"),
-                List.of("resume_loading()"),
-                List.of("test_mv.count_rejected_to_reprocess(text,bigint,bigint,timestamp with time zone,timestamp with time zone)"),
-                List.of("test_mv.document_limit_problem(jsonb)"), List.of("test_mv.document_problem(jsonb)"),
-                List.of("test_mv.first_address_date(jsonb)"),
-                List.of("test_mv.lanes()"), List.of("test_mv.load_horizon()"), List.of("test_mv.load_next_batch(integer)"),
-                List.of("test_mv.note_changed_documents()"),
-                List.of("test_mv.one_rejection(bigint,xid8,bigint)"),
-                List.of("test_mv.prune_duplicates_batch(bigint,bigint,integer)"),
-                List.of("test_mv.prune_history_batch(timestamp with time zone,integer)"),
-                List.of("test_mv.prune_next_batch(integer,xid8,bigint,timestamp with time zone,integer)"),
-                List.of("test_mv.record_run_check(bigint,bigint,bigint,integer,numeric,text)"),
-                List.of("test_mv.record_run_failure(text,text)"), List.of("test_mv.record_run_success()"),
-                List.of("test_mv.redo_listed(text,bigint[],bigint,integer)"),
-                List.of("test_mv.reject_duplicates_of(bigint[],bigint)"),
-                List.of("test_mv.reject_listed_document(text,bigint,test_mv.load_metadata,bigint,text)"),
-                List.of("test_mv.reject_next_document(test_mv.load_metadata,xid8,bigint,text)"),
-                List.of("test_mv.rejected_to_reprocess(bigint,text,bigint,bigint,timestamp with time zone,timestamp with time zone,integer)"),
-                List.of("test_mv.reload_next_batch(bigint,bigint,integer)"),
-                List.of("test_mv.remove_child_rows(bigint[])"),
-                List.of("test_mv.reprocess_next_batch(bigint,text,bigint,bigint,timestamp with time zone,timestamp with time zone,integer)"),
-                List.of("test_mv.settle_redone_documents(text,bigint,bigint,bigint,bigint[])"),
-                List.of("test_mv.write_batch(text,integer,bigint[])")), routines);
+        List<Object> names = routines.stream().map(r -> r.get(0)).toList();
+        assertTrue(names.containsAll(List.of("load_batch(integer)", "test_mv.write_batch(text,integer,bigint[])",
+                "test_mv.admit_landing()", "test_mv.note_changed_documents()")), names::toString);
         for (List<Object> routine : routines) {
-            // A trigger function is checked against a table it serves, with its transition tables.
-            String trigger = routine.get(0).equals("test_mv.note_changed_documents()")
-                    ? ", relid => 'test_mv.phones', oldtable => 'old_rows', newtable => 'new_rows'" : "";
+            String trigger = routine.get(1) == null ? "" : ", relid => '" + routine.get(1) + "'"
+                    + (routine.get(2) == null ? "" : ", oldtable => '" + routine.get(2) + "'")
+                    + (routine.get(3) == null ? "" : ", newtable => '" + routine.get(3) + "'");
             List<List<Object>> findings = db.query("select level, message, statement, query from plpgsql_check_function_tb('"
                     + routine.get(0) + "'" + trigger
                     + ", fatal_errors => false, extra_warnings => true, performance_warnings => true)");

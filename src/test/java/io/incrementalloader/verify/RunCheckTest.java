@@ -178,4 +178,30 @@ class RunCheckTest {
         }
         return kinds;
     }
+
+    /**
+     * An edit whose transaction took a lower change id but committed after a check's snapshot is not forgotten by
+     * that check: the next one takes it in and reports it. And a check marks what it took in, never deletes it.
+     */
+    @Test
+    void an_edit_committed_after_a_checks_snapshot_is_checked_by_the_next_run() throws Exception {
+        db.landNumbered(5);
+        assertEquals(0, load().exitCode());
+        long broken = db.count("select min(client_id) from test_mv.phones");
+        try (Connection slow = db.connect()) {
+            slow.setAutoCommit(false);
+            slow.createStatement().execute("update test_mv.phones set number = 'broken' where client_id = " + broken);
+            db.execute("update test_mv.phones set number = number where client_id = " + (broken + 1)); // a later id, committed
+            db.landNumbered(100, 3);
+            Cli.Result meanwhile = load();
+            assertEquals(0, meanwhile.exitCode(), meanwhile::toString); // it saw the harmless edit, not the open one
+            slow.commit();
+        }
+        assertEquals(List.of(List.of(broken)), db.query("select client_id from test_mv.changed_documents where checked_by is null"));
+        Cli.Result next = load();
+        assertEquals(1, next.exitCode(), next::toString);
+        assertTrue(next.err().contains("phones"), next::toString);
+        assertEquals(List.of(List.of(2L, 0L)), db.query("select count(*), count(*) filter (where checked_by is null)"
+                + " from test_mv.changed_documents"), "both edits are kept, each marked by the check that took it in");
+    }
 }
