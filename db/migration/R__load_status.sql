@@ -105,6 +105,7 @@ as $$
     select string_agg(test_mv.describe_session(l.pid), '; ' order by l.pid)
       from pg_locks l
      where l.relation = 'test_mv.load_metadata'::regclass and l.granted and l.pid <> pg_backend_pid()
+       and l.mode <> 'AccessShareLock' -- a reader of the positions holds nothing back
 $$;
 
 -- blocked_loaders(): the batches waiting for a position, and the sessions they wait for. A batch holds a lock on

@@ -57,7 +57,7 @@ begin
             using errcode = 'invalid_parameter_value',
                   hint = 'Call it as CALL reload_documents(1, 1000000).';
     end if;
-    v_after := p_from_id - 1;
+    v_after := greatest(p_from_id, 1) - 1; -- ids start at 1, and from the smallest bigint, one less would overflow
     loop
         v_batch := test_mv.reload_next_batch(v_after, p_to_id, p_batch_size);
         exit when v_batch.last_request_id is null;
@@ -66,6 +66,13 @@ begin
         v_gone  := v_gone + coalesce(v_batch.rejected, 0)::bigint + coalesce(v_batch.duplicates, 0)::bigint;
         commit;
     end loop;
+    if exists (select 1 from test_mv.load_control c where c.paused_at is not null) then
+        raise exception 'reload_documents: stopped, as loading is paused (%), after reloading % document(s), up to request id %',
+            (select c.reason from test_mv.load_control c), v_taken, v_after
+            using errcode = 'object_not_in_prerequisite_state',
+                  hint = format('The batches before the pause are committed. CALL resume_loading(), then CALL reload_documents(%s, %s) for the rest.',
+                                v_after + 1, p_to_id);
+    end if;
     raise notice 'reloaded % document(s); % of them are no longer loaded (rejected, or duplicates)', v_taken, v_gone;
 end
 $$;

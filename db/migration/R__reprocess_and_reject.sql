@@ -17,7 +17,7 @@ as $$
 begin
     return array(select e.request_id
                    from test_mv.load_errors e
-                  where e.request_id > greatest(p_after_id, coalesce(p_from_id, 0) - 1)
+                  where e.request_id > greatest(p_after_id, greatest(coalesce(p_from_id, 0), 0) - 1)
                     and e.request_id <= coalesce(p_to_id, 9223372036854775807)
                     and e.reason like coalesce(p_reason_like, '%')
                     and e.rejected_at >= coalesce(p_rejected_after, '-infinity')
@@ -112,6 +112,12 @@ begin
         v_dupes  := v_dupes + coalesce(v_batch.duplicates, 0)::bigint;
         commit;
     end loop;
+    if exists (select 1 from test_mv.load_control c where c.paused_at is not null) then
+        raise exception 'reprocess_rejected: stopped, as loading is paused (%), after reprocessing % document(s) (% loaded), up to request id %',
+            (select c.reason from test_mv.load_control c), v_taken, v_loaded, v_after
+            using errcode = 'object_not_in_prerequisite_state',
+                  hint = 'The batches before the pause are committed. CALL resume_loading(), then call reprocess_rejected again for the rest.';
+    end if;
     raise notice 'reprocessed % rejected document(s): % loaded, % duplicate(s) of a loaded one, % still rejected',
         v_taken, v_loaded, v_dupes, v_taken - v_loaded - v_dupes;
 end

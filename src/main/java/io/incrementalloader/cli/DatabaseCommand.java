@@ -1,6 +1,7 @@
 package io.incrementalloader.cli;
 
 import io.incrementalloader.EnvironmentFailure;
+import io.incrementalloader.UserError;
 import io.incrementalloader.db.ConnectionSettings;
 import io.incrementalloader.db.Migrations;
 import java.util.Optional;
@@ -26,6 +27,8 @@ abstract class DatabaseCommand extends ReportingCommand {
                 Migrations.apply(settings);
             }
             return run(settings);
+        } catch (UserError e) {
+            throw e; // told already, in the user's terms (a connection refused at the start is a wrong --url)
         } catch (Exception e) {
             // A failure of the environment is told in one line naming the database (EnvironmentFailure).
             Optional<EnvironmentFailure> environment = EnvironmentFailure.of(e, "in database "

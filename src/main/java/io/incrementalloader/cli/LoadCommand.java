@@ -1,7 +1,11 @@
 package io.incrementalloader.cli;
 
+import static io.incrementalloader.generated.test_mv.Tables.PENDING;
+
 import io.incrementalloader.Elapsed;
+import io.incrementalloader.Printable;
 import io.incrementalloader.db.ConnectionSettings;
+import io.incrementalloader.generated.test_mv.Routines;
 import io.incrementalloader.load.BatchFigures;
 import io.incrementalloader.load.BatchLoader;
 import io.incrementalloader.load.LoadingPause;
@@ -12,6 +16,9 @@ import io.incrementalloader.verify.RunCheck;
 import io.incrementalloader.verify.RunChecker;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.Optional;
+import org.jooq.SQLDialect;
+import org.jooq.impl.DSL;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -57,6 +64,9 @@ final class LoadCommand extends DatabaseCommand {
                     });
                 }
                 out().printf("Loaded %s in %.1f s.%n", figures, Elapsed.secondsSince(started));
+                if (figures.taken() == 0) {
+                    whyNothingWasTaken(connection).ifPresent(out()::println);
+                }
                 verdict = checker.finish(connection, figures);
                 RunHealth.success(connection);
             } catch (SQLException | RuntimeException e) {
@@ -79,5 +89,27 @@ final class LoadCommand extends DatabaseCommand {
             }
             return LoaderCommand.CHECK_FAILED;
         }
+    }
+
+    /**
+     * When documents are pending and the run took none: the sessions holding their lanes (other loaders, or a
+     * session that locked them), or the landing transaction they wait for.
+     */
+    private static Optional<String> whyNothingWasTaken(Connection connection) {
+        var sql = DSL.using(connection, SQLDialect.POSTGRES);
+        Long pending = sql.select(DSL.field("documents", Long.class))
+                .from(PENDING.call()).fetchOne(0, Long.class);
+        if (pending == null || pending == 0) {
+            return Optional.empty();
+        }
+        String holders = Routines.positionHolders(sql.configuration());
+        if (holders != null) {
+            return Optional.of("Nothing taken: the lanes with documents pending are held by " + Printable.of(holders)
+                    + " (a lane is loaded by one session at a time).");
+        }
+        String heldBackBy = Routines.heldBackBy(sql.configuration());
+        return heldBackBy == null ? Optional.empty() : Optional.of("Nothing taken: the " + pending
+                + " document(s) pending landed after a landing transaction still open, which holds them back: "
+                + Printable.of(heldBackBy) + ".");
     }
 }

@@ -52,6 +52,11 @@ final class ServeCommand extends ReportingCommand {
                     + " 9464 is a conventional choice).")
     Integer httpPort;
 
+    @Option(names = "--http-host", paramLabel = "ADDRESS", defaultValue = "127.0.0.1",
+            description = "The address --http-port listens on (default 127.0.0.1, loopback only; 0.0.0.0 for every"
+                    + " interface: the endpoints have no authentication).")
+    String httpHost;
+
     @Option(names = "--not-ready-after", paramLabel = "N", defaultValue = "3",
             description = "/health/ready answers 503 once N runs in a row have failed (default 3).")
     int notReadyAfter;
@@ -95,13 +100,13 @@ final class ServeCommand extends ReportingCommand {
 
     private MonitoringServer startServer(ServiceMetrics metrics, ConnectionSettings settings, Thread scheduler) {
         try {
-            MonitoringServer server = new MonitoringServer(httpPort, metrics, metrics.database(), settings,
+            MonitoringServer server = new MonitoringServer(httpHost, httpPort, metrics, metrics.database(), settings,
                     scheduler::isAlive, notReadyAfter);
-            log.info("metrics on http://localhost:{}/metrics, probes on /health/live and /health/ready", server.port());
+            log.info("metrics on http://{}/metrics, probes on /health/live and /health/ready", server.address());
             return server;
-        } catch (java.io.IOException e) {
-            throw new UserError("Cannot serve HTTP on port " + httpPort + ": " + e.getMessage()
-                    + ". Choose another --http-port.");
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new UserError("Cannot serve HTTP on " + httpHost + " port " + httpPort + ": " + e.getMessage()
+                    + ". Choose another --http-host or --http-port.");
         }
     }
 

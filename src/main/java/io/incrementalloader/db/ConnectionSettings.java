@@ -139,7 +139,7 @@ public record ConnectionSettings(String url, String user, String password, boole
      * path, which the loader always pins.
      */
     static final String SESSION_SETTINGS = "select pg_catalog.set_config(s.name, s.value, false)"
-            + " from (values ('search_path', 'pg_catalog, public', true), ('statement_timeout', '0', false),"
+            + " from (values ('search_path', 'public', true), ('statement_timeout', '0', false),"
             + " ('lock_timeout', '0', false), ('idle_in_transaction_session_timeout', '0', false),"
             + " ('idle_session_timeout', '0', false)) as s(name, value, pinned)"
             + " where s.pinned or not exists (select 1 from pg_catalog.pg_db_role_setting d,"

@@ -10,6 +10,7 @@ import java.sql.SQLWarning;
 import java.util.ArrayList;
 import java.util.List;
 import org.postgresql.util.PSQLException;
+import org.postgresql.util.ServerErrorMessage;
 
 /**
  * Calls one of the SQL operations of the data's lifecycle (reprocess_rejected, reject_document, reload_documents,
@@ -30,9 +31,12 @@ public final class LifecycleCall {
             try {
                 call.execute();
             } catch (SQLException e) {
-                if ("22023".equals(e.getSQLState())) { // invalid_parameter_value: what the routines raise for bad arguments
-                    throw new UserError(Printable.of(e instanceof PSQLException p && p.getServerErrorMessage() != null
-                            ? p.getServerErrorMessage().getMessage() : e.getMessage()) + ".");
+                // invalid_parameter_value: what the routines raise for bad arguments; object_not_in_prerequisite_state:
+                // a walk stopped by a pause, saying how far it got.
+                if ("22023".equals(e.getSQLState()) || "55000".equals(e.getSQLState())) {
+                    ServerErrorMessage server = e instanceof PSQLException p ? p.getServerErrorMessage() : null;
+                    throw new UserError(Printable.of(server != null ? server.getMessage() : e.getMessage()) + "."
+                            + (server != null && server.getHint() != null ? " " + Printable.of(server.getHint()) : ""));
                 }
                 throw e;
             }

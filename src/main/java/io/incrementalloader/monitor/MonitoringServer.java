@@ -11,7 +11,9 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.Executors;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -25,6 +27,20 @@ import java.util.function.BooleanSupplier;
 public final class MonitoringServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long SCHEMA_FRESH_NANOS = 30_000_000_000L;
+    /**
+     * A client has this long to send its request and to take the response; then the JDK's server closes its
+     * connection. Read once, when the server's class is first loaded: set before it is. A request that never ends
+     * its headers holds one thread of the pool until then, never the probes' (the pool grows for them).
+     */
+    static final int CLIENT_SECONDS = 5;
+    private static final int MAX_THREADS = 64;
+
+    static {
+        System.setProperty("sun.net.httpserver.maxReqTime", System.getProperty("sun.net.httpserver.maxReqTime",
+                String.valueOf(CLIENT_SECONDS)));
+        System.setProperty("sun.net.httpserver.maxRspTime", System.getProperty("sun.net.httpserver.maxRspTime",
+                String.valueOf(CLIENT_SECONDS)));
+    }
 
     private final HttpServer server;
     private final ServiceMetrics metrics;
@@ -35,24 +51,54 @@ public final class MonitoringServer implements AutoCloseable {
     private String schema;
     private long schemaReadAt;
 
-    public MonitoringServer(int port, ServiceMetrics metrics, DatabaseState database, ConnectionSettings settings,
-                            BooleanSupplier schedulerAlive, int failedRunsNotReady) throws IOException {
+    /** Listens on {@code host} (an address or name; loopback unless an operator says otherwise) and {@code port}. */
+    public MonitoringServer(String host, int port, ServiceMetrics metrics, DatabaseState database,
+                            ConnectionSettings settings, BooleanSupplier schedulerAlive, int failedRunsNotReady)
+            throws IOException {
         this.metrics = metrics;
         this.database = database;
         this.settings = settings;
         this.schedulerAlive = schedulerAlive;
         this.failedRunsNotReady = failedRunsNotReady;
-        server = HttpServer.create(new InetSocketAddress(port), 0);
-        server.createContext("/metrics", exchange -> respond(exchange, 200,
-                "text/plain; version=0.0.4; charset=utf-8", metrics.scrape()));
-        server.createContext("/health/live", exchange -> health(exchange, live()));
-        server.createContext("/health/ready", exchange -> health(exchange, ready()));
-        server.setExecutor(Executors.newFixedThreadPool(2, task -> {
-            Thread thread = new Thread(task, "http");
-            thread.setDaemon(true);
-            return thread;
-        }));
+        server = HttpServer.create(new InetSocketAddress(host, port), 0);
+        // One context for every path: the JDK matches contexts by prefix, so /metricsx or /health/live/x would
+        // otherwise be answered as if they were the endpoints.
+        server.createContext("/", this::route);
+        server.setExecutor(new ThreadPoolExecutor(2, MAX_THREADS, 60, TimeUnit.SECONDS, new SynchronousQueue<>(),
+                task -> {
+                    Thread thread = new Thread(task, "http");
+                    thread.setDaemon(true);
+                    return thread;
+                }));
         server.start();
+    }
+
+    private void route(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            String path = exchange.getRequestURI().getPath();
+            if (!path.equals("/metrics") && !path.equals("/health/live") && !path.equals("/health/ready")) {
+                respond(exchange, 404, "text/plain; charset=utf-8", "Not found: /metrics, /health/live, /health/ready\n");
+                return;
+            }
+            String method = exchange.getRequestMethod();
+            if (!method.equals("GET") && !method.equals("HEAD")) {
+                exchange.getResponseHeaders().set("Allow", "GET, HEAD");
+                respond(exchange, 405, "text/plain; charset=utf-8", "Method not allowed: GET or HEAD\n");
+                return;
+            }
+            switch (path) {
+                case "/metrics" -> respond(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape());
+                case "/health/live" -> health(exchange, live());
+                default -> health(exchange, ready());
+            }
+        }
+    }
+
+    /** Where the server listens, as a URL's authority (host:port). */
+    public String address() {
+        InetSocketAddress address = server.getAddress();
+        String host = address.getAddress().getHostAddress();
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + address.getPort();
     }
 
     public int port() {
@@ -107,9 +153,12 @@ public final class MonitoringServer implements AutoCloseable {
     private static void respond(HttpExchange exchange, int status, String type, String body) throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().set("Content-Type", type);
-        exchange.sendResponseHeaders(status, bytes.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(bytes);
+        boolean head = exchange.getRequestMethod().equals("HEAD");
+        exchange.sendResponseHeaders(status, head ? -1 : bytes.length);
+        if (!head) {
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(bytes);
+            }
         }
     }
 

@@ -223,8 +223,11 @@ public record LoaderStatus(Position position, LoadingPause paused, Pending pendi
             }
         }
         if (pending.waiting() > 0) {
-            out.append(String.format("Waiting    %,d of them belong to transactions younger than an open one: %s%n",
-                    pending.waiting(), pending.heldBackBy() == null ? "it has just ended" : Printable.of(pending.heldBackBy())));
+            // Counted among the documents each lane's count looked at (its first 1,000): with an estimated backlog,
+            // a lower bound.
+            out.append(String.format("Waiting    %s%,d of them landed after a landing transaction still open, which holds"
+                    + " them back: %s%n", pending.exact() ? "" : "at least ", pending.waiting(),
+                    pending.heldBackBy() == null ? "it has just ended" : Printable.of(pending.heldBackBy())));
         }
         for (Blocked b : blocked) {
             out.append(String.format("Blocked    pid %d (%s) waits for a position, held by %s%n", b.pid(),

@@ -100,6 +100,68 @@ class MonitoringTest {
         }
     }
 
+    /**
+     * The probes listen on loopback unless told otherwise, answer whatever slow clients do (ten connections that
+     * never end their headers), and answer only their own paths and methods.
+     */
+    @Test
+    void the_probes_listen_on_loopback_and_answer_while_slow_clients_hang() throws Exception {
+        Path log = dir.resolve("serve-probes.log");
+        Process serve = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "serve", "--url", db.settings().url(),
+                "--interval", "1h", "--http-port", "0").redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        List<java.net.Socket> slow = new ArrayList<>();
+        try {
+            int port = port(log);
+            for (int i = 0; i < 10; i++) {
+                java.net.Socket socket = new java.net.Socket("127.0.0.1", port);
+                socket.getOutputStream().write("GET /health/live HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.US_ASCII));
+                socket.getOutputStream().flush();
+                slow.add(socket);
+            }
+            HttpClient quick = HttpClient.newBuilder().connectTimeout(java.time.Duration.ofSeconds(2)).build();
+            for (String path : List.of("/health/live", "/health/ready", "/metrics")) {
+                HttpResponse<String> answer = quick.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                        .timeout(java.time.Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, answer.statusCode(), path + ": " + answer.body());
+            }
+            assertEquals(404, statusOf(port, "/metricsx"));
+            assertEquals(404, statusOf(port, "/health/live/x"));
+            assertEquals(405, quick.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                    .POST(HttpRequest.BodyPublishers.ofString("x")).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+            // The slow clients are let go after the server's bound, not kept for ever.
+            Waiting.until(() -> slow.stream().allMatch(MonitoringTest::closedByServer), 20);
+            // Loopback only: the server is not reachable on this machine's other addresses.
+            for (java.net.InetAddress other : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())
+                    .stream().flatMap(n -> java.util.Collections.list(n.getInetAddresses()).stream())
+                    .filter(a -> !a.isLoopbackAddress()).toList()) {
+                try (java.net.Socket probe = new java.net.Socket()) {
+                    probe.connect(new java.net.InetSocketAddress(other, port), 1000);
+                    throw new AssertionError("reachable on " + other);
+                } catch (java.io.IOException refused) {
+                    // as it should be
+                }
+            }
+        } finally {
+            for (java.net.Socket socket : slow) {
+                socket.close();
+            }
+            serve.destroy();
+            assertTrue(serve.waitFor(10, TimeUnit.SECONDS));
+        }
+    }
+
+    private static boolean closedByServer(java.net.Socket socket) {
+        try {
+            socket.setSoTimeout(100);
+            return socket.getInputStream().read() == -1;
+        } catch (java.net.SocketTimeoutException stillOpen) {
+            return false;
+        } catch (java.io.IOException reset) {
+            return true;
+        }
+    }
+
     /** promtool (Debian's prometheus package, which .ci/run installs) accepts the scrape; required in CI. */
     private static void promtoolAccepts(String metrics) throws Exception {
         Path promtool = Path.of("/usr/bin/promtool");
@@ -116,7 +178,7 @@ class MonitoringTest {
     }
 
     private static int port(Path log) throws Exception {
-        Pattern line = Pattern.compile("metrics on http://localhost:(\\d+)/metrics");
+        Pattern line = Pattern.compile("metrics on http://127\\.0\\.0\\.1:(\\d+)/metrics");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
             Matcher m = line.matcher(Files.readString(log));
@@ -140,7 +202,7 @@ class MonitoringTest {
     }
 
     private HttpResponse<String> get(int port, String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).build(),
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
