@@ -132,7 +132,7 @@ declare
     v_ids      bigint[];
     v_error    text;
     v_streak   integer;
-    v_control  test_mv.load_control;
+    v_control  record;
 begin
     if p_batch_size is null or p_batch_size < 1 then
         raise exception 'load_batch: batch_size must be a positive integer, not %', coalesce(p_batch_size::text, 'null')

@@ -131,7 +131,10 @@ class ReprocessTest {
         db.execute("call load_pending(100)");
         newRelease();
         db.execute("call pause_loading('not now')");
-        db.execute("call reprocess_rejected()");
+        IllegalStateException stopped = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> db.execute("call reprocess_rejected()"));
+        org.junit.jupiter.api.Assertions.assertTrue(stopped.getMessage().contains(
+                "stopped, as loading is paused (not now), after reprocessing 0 document(s)"), stopped.getMessage());
         assertEquals(1, db.count("select count(*) from test_mv.load_errors"));
         db.execute("call resume_loading()");
         db.execute("call reprocess_rejected()");
