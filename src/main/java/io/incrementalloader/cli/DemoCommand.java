@@ -109,8 +109,9 @@ final class DemoCommand extends ReportingCommand {
             }
             if (differences.isEmpty()) {
                 out().printf("5. verify    sound: every table holds exactly what the documents say, %.1f s%n", Elapsed.secondsSince(started));
-                out().println("Next: `status` shows the position and the run history; rejected documents and"
-                        + " their reasons are in test_mv.load_errors.");
+                // The demo's own database, named: a `status` without --url would read the configured one.
+                out().println("Next: `incremental-loader status --url " + settings.maskedUrl() + "` shows the position"
+                        + " and the run history; rejected documents and their reasons are in test_mv.load_errors there.");
                 return 0;
             }
             differences.forEach(d -> out().println("5. verify    DIFFERENT " + d));

@@ -12,7 +12,7 @@ final class RejectCommand extends DatabaseCommand {
     @Parameters(index = "0", paramLabel = "REQUEST_ID", description = "The document (fake_json_request.id).")
     long requestId;
 
-    @Parameters(index = "1..*", paramLabel = "REASON", description = "Why (kept with the document).")
+    @Parameters(index = "1..*", arity = "1..*", paramLabel = "REASON", description = "Why (kept with the document; required).")
     List<String> reason;
 
     @Override

@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
         + " that now load are loaded (or found duplicates), the others stay rejected with today's reason.")
 final class ReprocessCommand extends DatabaseCommand {
     @Option(names = "--reason-like", paramLabel = "PATTERN", defaultValue = "%",
-            description = "Only rejections whose reason is LIKE the pattern (default %: all).")
+            description = "Only rejections whose reason is LIKE the pattern (default %%: all).")
     String reasonLike;
 
     @Option(names = "--from-id", paramLabel = "ID", description = "Only request ids from ID.")

@@ -1,5 +1,6 @@
 package io.incrementalloader.cli;
 
+import io.incrementalloader.Printable;
 import io.incrementalloader.db.ConnectionSettings;
 import io.incrementalloader.generated.public_.Routines;
 import io.incrementalloader.load.LoadingPause;
@@ -15,7 +16,9 @@ final class ResumeCommand extends DatabaseCommand {
         try (Connection connection = settings.open()) {
             LoadingPause before = LoadingPause.current(connection);
             Routines.resumeLoading(DSL.using(connection, SQLDialect.POSTGRES).configuration());
-            out().println(before == null ? "Loading was not paused." : "Resumed (" + before.describe() + ").");
+            out().println(before == null ? "Loading was not paused." : "Resumed: loading had been paused since "
+                    + before.pausedAt().withNano(0) + " by " + Printable.of(before.pausedBy()) + ": "
+                    + Printable.of(before.reason()) + ".");
         }
         return 0;
     }

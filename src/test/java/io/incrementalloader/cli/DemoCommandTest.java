@@ -29,7 +29,9 @@ class DemoCommandTest {
             assertEquals(0, result.exitCode(), result::toString);
             for (String step : new String[] {"Database: " + DemoCommand.DATABASE + ", created afresh", "1. migrate",
                     "2. generate  3,000 documents", "3. import    3,000 documents", "4. load      3,000 documents",
-                    "(loaded 2,880, rejected 61, duplicates 59", "5. verify    sound"}) {
+                    "(loaded 2,880, rejected 61, duplicates 59", "5. verify    sound",
+                    // The closing hint names the demo's database: run as written, it reads what the demo loaded.
+                    "Next: `incremental-loader status --url " + db.settings().withDatabase(DemoCommand.DATABASE).maskedUrl()}) {
                 assertTrue(result.out().contains(step), step + " in run " + run + "\n" + result);
             }
         }

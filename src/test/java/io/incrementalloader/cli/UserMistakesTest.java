@@ -49,6 +49,16 @@ class UserMistakesTest {
     }
 
     @Test
+    void reject_without_a_reason_is_a_usage_error_and_help_prints_no_warnings() {
+        assertRefused(Cli.run("reject", "--url", db.settings().url(), "1"), "REASON");
+        for (String command : new String[] {"reprocess", "reject", "reload", "prune", "serve", "load"}) {
+            Cli.Result help = Cli.run(command, "--help");
+            assertEquals(0, help.exitCode(), help::toString);
+            assertFalse(help.out().contains("WARN") || help.err().contains("WARN"), help::toString);
+        }
+    }
+
+    @Test
     void a_url_that_names_no_database_is_refused_before_anything_is_migrated() {
         assertRefused(Cli.run("migrate", "--url", "jdbc:postgresql:"), "names no database");
         assertRefused(Cli.run("status", "--url", "jdbc:postgresql://127.0.0.1:5432/?password=s3cret"), "names no database");

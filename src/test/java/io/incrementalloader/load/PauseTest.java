@@ -63,7 +63,7 @@ class PauseTest {
 
         Cli.Result resume = Cli.run("resume", "--url", db.settings().url());
         assertEquals(0, resume.exitCode(), resume::toString);
-        assertTrue(resume.out().startsWith("Resumed (loading is paused since "), resume::toString);
+        assertTrue(resume.out().startsWith("Resumed: loading had been paused since "), resume::toString);
         assertEquals(0, Cli.run("load", "--url", db.settings().url()).exitCode());
         assertEquals(2, db.count("select count(*) from test_mv.clients"));
         assertTrue(new ObjectMapper().readTree(Cli.run("status", "--json", "--url", db.settings().url()).out())
