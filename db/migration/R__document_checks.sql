@@ -1,7 +1,8 @@
--- The rules of CONTRACT.md, section 1, twice: as one fast test (is_loadable) that every document of every batch
--- goes through, and as the diagnosis (document_problem) that only rejected documents go through, naming the first
--- broken rule. They must agree: document_problem(d) is null exactly when is_loadable(d); DocumentChecksTest holds
--- them to it on every malformation the generator knows and on thousands of randomly damaged documents.
+-- The rules of docs/specification.md (When a document is rejected), twice: as one fast test (is_loadable) that
+-- every document of every batch goes through, and as the diagnosis (document_problem) that only rejected documents
+-- go through, naming the first broken rule. They must agree: document_problem(d) is null exactly when
+-- is_loadable(d); DocumentChecksTest holds them to it on every malformation the generator knows and on thousands of
+-- randomly damaged documents.
 -- Beyond the contract's rules, the limits of what PostgreSQL can store (document_limit_problem) reject a document
 -- with a reason before it could fail a batch. Nothing here ever raises, so that no document can stop a batch.
 -- The checks that look at how a document is stored (pg_column_size) are stable, as that function is; the rest
@@ -154,8 +155,8 @@ as $$
         false)
 $$;
 
--- The first rule the document breaks, in the order CONTRACT.md lists them, as a reason naming the field with
--- 0-based indexes ("addresses[1].date: ..."); then the limits (document_limit_problem); null when it breaks none.
+-- The first rule the document breaks, in the order docs/specification.md lists them, as a reason naming the field
+-- with 0-based indexes ("addresses[1].date: ..."); then the limits (document_limit_problem); null when it breaks none.
 -- Only rejected documents come here, so it is written to be read rather than to be fast; but every part is looked
 -- at once, so that its time grows with the document's size, not with its square.
 create or replace function test_mv.document_problem(p_document jsonb)

@@ -5,7 +5,8 @@ import java.io.IOException;
 import java.util.SplittableRandom;
 
 /**
- * The ways a document can break the contract (CONTRACT.md, section 1), each with the field a rejection must name.
+ * The ways a document can break the rules (docs/specification.md, When a document is rejected), each with the field a
+ * rejection must name.
  * Every one writes a document that is well-formed JSON but must be rejected whole.
  */
 public enum Malformation {

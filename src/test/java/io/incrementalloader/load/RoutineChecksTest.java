@@ -51,7 +51,7 @@ class RoutineChecksTest {
      * A routine whose search_path is not pinned resolves names through its caller's, where anyone who can create in
      * a schema early in the path can plant a function that runs in its place. The routines that cannot be pinned (a SET
      * clause would stop the planner from inlining three of them (document_lane must be, to match its index), and forbids COMMIT in the procedures that commit
-     * each batch) qualify every name instead; PlantedFunctionsTest proves that nothing planted is called.
+     * each batch) qualify every name instead; RolesAndPrivilegesTest proves that nothing planted is called.
      */
     @Test
     void every_routine_pins_its_search_path_but_those_that_qualify_every_name() {
