@@ -3,6 +3,7 @@ package io.incrementalloader.cli;
 import static io.incrementalloader.generated.test_mv.Tables.PENDING;
 
 import io.incrementalloader.Elapsed;
+import io.incrementalloader.LogFormat;
 import io.incrementalloader.Printable;
 import io.incrementalloader.db.ConnectionSettings;
 import io.incrementalloader.generated.test_mv.Routines;
@@ -14,17 +15,22 @@ import io.incrementalloader.load.RunHealth;
 import io.incrementalloader.verify.Reconciliation;
 import io.incrementalloader.verify.RunCheck;
 import io.incrementalloader.verify.RunChecker;
+import io.incrementalloader.verify.RunLog;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Optional;
 import org.jooq.SQLDialect;
 import org.jooq.impl.DSL;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "load", description = "One run: call load_batch(N) until nothing is pending, then check what the run wrote; exit 1 on a "
         + "difference.")
 final class LoadCommand extends DatabaseCommand {
+    private static final Logger log = LoggerFactory.getLogger("io.incrementalloader.load");
+
     @Option(names = "--batch-size", paramLabel = "N", defaultValue = "100", description = "Documents a batch (default 100).")
     int batchSize;
 
@@ -63,12 +69,17 @@ final class LoadCommand extends DatabaseCommand {
                         }
                     });
                 }
-                out().printf("Loaded %s in %.1f s.%n", figures, Elapsed.secondsSince(started));
+                double seconds = Elapsed.secondsSince(started);
+                out().printf("Loaded %s in %.1f s.%n", figures, seconds);
                 if (figures.taken() == 0) {
                     whyNothingWasTaken(connection).ifPresent(out()::println);
                 }
                 verdict = checker.finish(connection, figures);
                 RunHealth.success(connection);
+                if (LogFormat.active() == LogFormat.JSON) { // the report above is for people; this line for collectors
+                    var line = RunLog.withFigures(log.atInfo(), figures, seconds);
+                    (verdict == null ? line : RunLog.withVerdict(line, verdict)).log("run done");
+                }
             } catch (SQLException | RuntimeException e) {
                 RunHealth.failure(settings, e); // kept in test_mv.failed_runs; the error itself is reported as usual
                 throw e;

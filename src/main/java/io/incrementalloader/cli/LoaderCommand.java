@@ -4,8 +4,11 @@ import io.incrementalloader.EnvironmentFailure;
 import io.incrementalloader.LogFormat;
 import io.incrementalloader.Printable;
 import io.incrementalloader.UserError;
+import io.incrementalloader.load.RunHealth;
+import io.incrementalloader.verify.RunLog;
 import java.io.PrintWriter;
 import java.sql.SQLException;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -65,6 +68,11 @@ public final class LoaderCommand implements Runnable {
                     || parsed.subcommands().stream().anyMatch(s -> s.matchedOptionValue("--verbose", false));
             if (verbose) {
                 e.printStackTrace(err);
+            }
+            if (LogFormat.active() == LogFormat.JSON) {
+                // One JSON line for collectors, with the failure's SQLSTATE and kind, beside the line for people.
+                RunLog.withFailure(LoggerFactory.getLogger("io.incrementalloader.command").atError(), e)
+                        .log("command failed: {}", RunHealth.message(e));
             }
             if (e instanceof UserError) {
                 err.println("error: " + e.getMessage());

@@ -10,13 +10,13 @@ import io.incrementalloader.load.ParallelLoader;
 import io.incrementalloader.load.RunHealth;
 import io.incrementalloader.verify.RunCheck;
 import io.incrementalloader.verify.RunChecker;
+import io.incrementalloader.verify.RunLog;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.function.BooleanSupplier;
 import org.postgresql.PGConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.spi.LoggingEventBuilder;
 
 /**
  * One scheduled run: drain what is pending with K connections (workers), in transactions of batch-size documents,
@@ -90,17 +90,17 @@ public final class LoadRun implements Job {
                 String done = String.format("run done: %s in %.2f s (%d documents/s)", figures, seconds,
                         Math.round(figures.taken() / Math.max(seconds, 1e-9)));
                 if (stopping.getAsBoolean()) {
-                    withFigures(log.atInfo(), figures, seconds).log("{}; stopped early, not checked", done);
+                    RunLog.withFigures(log.atInfo(), figures, seconds).log("{}; stopped early, not checked", done);
                     return RunOutcome.DONE;
                 }
                 RunCheck.Verdict verdict = checker.finish(connection, figures);
                 RunHealth.success(connection);
                 if (verdict == null) {
-                    withFigures(log.atInfo(), figures, seconds).log(done);
+                    RunLog.withFigures(log.atInfo(), figures, seconds).log(done);
                 } else if (verdict.sound()) {
-                    withVerdict(withFigures(log.atInfo(), figures, seconds), verdict).log("{}; {}", done, verdict);
+                    RunLog.withVerdict(RunLog.withFigures(log.atInfo(), figures, seconds), verdict).log("{}; {}", done, verdict);
                 } else {
-                    withVerdict(withFigures(log.atError(), figures, seconds), verdict)
+                    RunLog.withVerdict(RunLog.withFigures(log.atError(), figures, seconds), verdict)
                             .log("{}; {} (kept in test_mv.run_checks; run verify)", done, verdict);
                 }
                 return RunOutcome.DONE;
@@ -110,7 +110,7 @@ public final class LoadRun implements Job {
                 log.info("run stopped: the batch in progress was cancelled and rolled back");
             } else {
                 int failures = RunHealth.failure(settings, e);
-                log.atWarn().addKeyValue("consecutiveFailures", failures).addKeyValue("sqlstate", RunHealth.sqlState(e))
+                RunLog.withFailure(log.atWarn().addKeyValue("consecutiveFailures", failures), e)
                         .log("run failed: {}{}", RunHealth.message(e),
                                 failures == 0 ? "" : " (" + failures + " consecutive failed run(s))");
             }
@@ -138,19 +138,6 @@ public final class LoadRun implements Job {
     }
 
     /** A run's figures as a log line's fields, for --log-format json. */
-    private static LoggingEventBuilder withFigures(LoggingEventBuilder line, BatchFigures figures, double seconds) {
-        return line.addKeyValue("documents", figures.taken()).addKeyValue("batches", figures.batches())
-                .addKeyValue("loaded", figures.loaded()).addKeyValue("rejected", figures.rejected())
-                .addKeyValue("duplicates", figures.duplicates()).addKeyValue("phones", figures.phones())
-                .addKeyValue("addresses", figures.addresses()).addKeyValue("products", figures.products())
-                .addKeyValue("seconds", seconds);
-    }
-
-    private static LoggingEventBuilder withVerdict(LoggingEventBuilder line, RunCheck.Verdict verdict) {
-        return line.addKeyValue("check", verdict.sound() ? "sound" : "different")
-                .addKeyValue("checkSeconds", verdict.seconds())
-                .addKeyValue("checkSecondsAfterLoad", verdict.afterLoadSeconds());
-    }
 
 
 }

@@ -196,17 +196,68 @@ class ServeTest {
         for (String line : log(instance).split("\n")) {
             lines.add(json.readTree(line)); // throws on a line that is not one JSON object
         }
-        JsonNode run = lines.stream().filter(l -> l.path("formattedMessage").asText().startsWith("run done: "))
+        JsonNode run = lines.stream().filter(l -> l.path("message").asText().startsWith("run done: "))
                 .findFirst().orElseThrow(() -> new AssertionError(log(instance)));
         assertEquals("INFO", run.path("level").asText());
-        assertEquals("io.incrementalloader.serve", run.path("loggerName").asText());
-        assertTrue(run.path("timestamp").isNumber(), run::toString);
-        Map<String, String> fields = new HashMap<>();
-        run.path("kvpList").forEach(pair -> pair.fields().forEachRemaining(f -> fields.put(f.getKey(), f.getValue().asText())));
-        assertEquals("250", fields.get("documents"), run::toString);
-        assertEquals("250", fields.get("loaded"), run::toString);
-        assertEquals("250", fields.get("phones"), run::toString);
-        assertEquals("sound", fields.get("check"), run::toString);
+        assertEquals("io.incrementalloader.serve", run.path("logger").asText());
+        assertTrue(java.time.Instant.parse(run.path("time").asText()) != null, run::toString);
+        assertRunFigures(run, 250);
+    }
+
+    /** A run's figures are top-level fields with their JSON types: a collector can sum and filter them. */
+    static void assertRunFigures(JsonNode run, int documents) {
+        for (String figure : List.of("documents", "loaded", "phones", "batches", "rejected", "duplicates", "addresses",
+                "products")) {
+            assertTrue(run.path(figure).isIntegralNumber(), figure + " in " + run);
+        }
+        assertEquals(documents, run.path("documents").asInt(), run::toString);
+        assertEquals(documents, run.path("loaded").asInt(), run::toString);
+        assertEquals(documents, run.path("phones").asInt(), run::toString);
+        assertTrue(run.path("seconds").isNumber() && run.path("checkSeconds").isNumber(), run::toString);
+        assertEquals("sound", run.path("check").asText(), run::toString);
+        assertTrue(run.path("kvpList").isMissingNode(), run::toString);
+    }
+
+    @Test
+    void load_with_log_format_json_logs_its_run_and_its_failure_as_typed_fields() throws Exception {
+        db.landNumbered(120);
+        Process load = command("load-json", "load", "--url", db.settings().url(), "--log-format", "json");
+        assertTrue(load.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, load.exitValue(), () -> log(load));
+        ObjectMapper json = new ObjectMapper();
+        JsonNode run = null;
+        for (String line : log(load).split("\n")) {
+            if (line.startsWith("{")) {
+                JsonNode node = json.readTree(line);
+                run = node.path("message").asText().equals("run done") ? node : run;
+            }
+        }
+        assertTrue(run != null, () -> log(load));
+        assertEquals("io.incrementalloader.load", run.path("logger").asText());
+        assertRunFigures(run, 120);
+
+        db.landNumbered(1000, 5);
+        db.execute("create function public.full_disk() returns trigger language plpgsql as $$ begin"
+                + " raise exception 'No space left on device' using errcode = 'disk_full'; end $$;"
+                + " create trigger tr_full_disk after insert on test_mv.clients for each statement"
+                + " execute function public.full_disk()");
+        try {
+            Process failing = command("load-json-failing", "load", "--url", db.settings().url(), "--log-format", "json");
+            assertTrue(failing.waitFor(60, TimeUnit.SECONDS));
+            assertEquals(4, failing.exitValue(), () -> log(failing));
+            JsonNode failure = null;
+            for (String line : log(failing).split("\n")) {
+                if (line.startsWith("{") && json.readTree(line).path("message").asText().startsWith("command failed")) {
+                    failure = json.readTree(line);
+                }
+            }
+            assertTrue(failure != null, () -> log(failing));
+            assertEquals("53100", failure.path("sqlstate").asText(), failure::toString);
+            assertEquals("environment", failure.path("kind").asText(), failure::toString);
+            assertEquals("ERROR", failure.path("level").asText(), failure::toString);
+        } finally {
+            db.execute("drop trigger tr_full_disk on test_mv.clients; drop function public.full_disk()");
+        }
     }
 
     private Process serve(String name, String... options) throws Exception {
