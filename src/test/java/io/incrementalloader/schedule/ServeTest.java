@@ -166,10 +166,29 @@ class ServeTest {
     }
 
     @Test
-    void a_database_that_goes_away_fails_the_run_without_crashing_the_service() {
-        io.incrementalloader.db.ConnectionSettings nowhere =
-                new io.incrementalloader.db.ConnectionSettings("jdbc:postgresql://127.0.0.1:1/nowhere", "postgres", null, true);
-        assertEquals(RunOutcome.FAILED, new LoadRun(nowhere, 100, () -> false).get());
+    void a_database_that_goes_away_fails_the_run_without_crashing_the_service() throws Exception {
+        db.landNumbered(10);
+        Process instance = serve("goes-away", "--interval", "1s", "--retry-delay", "1s");
+        String database = (String) db.queryOne("select current_database()");
+        try (java.sql.Connection admin = db.settings().withDatabase("postgres").open();
+             java.sql.Statement s = admin.createStatement()) {
+            Waiting.until(() -> log(instance).contains("run done: "), 60);
+            s.execute("alter database " + database + " allow_connections false");
+            try {
+                s.execute("select pg_terminate_backend(pid) from pg_stat_activity where datname = '" + database + "'");
+                Waiting.until(() -> log(instance).contains("run failed: "), 30);
+                assertTrue(instance.isAlive(), () -> log(instance));
+            } finally {
+                s.execute("alter database " + database + " allow_connections true");
+            }
+            // Back: the next runs load what lands, with no restart.
+            db.landNumbered(100, 10);
+            Waiting.until(() -> db.count("select count(*) from test_mv.clients") == 20, 30);
+            assertTrue(instance.isAlive(), () -> log(instance));
+        } finally {
+            instance.destroy();
+            assertTrue(instance.waitFor(10, TimeUnit.SECONDS));
+        }
     }
 
     @Test
