@@ -47,19 +47,27 @@ class VerifyCommandTest {
 
     @Test
     void verify_finds_a_load_in_progress_sound() throws Exception {
-        db.landNumbered(100, 3000);
-        Thread loader = new Thread(() -> db.loadAll(10));
+        db.landNumbered(100, 10_000);
+        // A load of 1,000 batches paced to outlast several verifies, each batch committed as load_pending does.
+        Thread loader = new Thread(() -> db.execute("do $$ begin for i in 1..1002 loop call load_batch(10); commit;"
+                + " perform pg_sleep(0.005); end loop; end $$"));
         loader.start();
+        int overlapped = 0;
         try {
-            for (int run = 0; run < 3 && loader.isAlive(); run++) {
+            // Each verify counts when batches committed while it ran: it read one snapshot of a load in progress.
+            while (loader.isAlive()) {
+                long before = db.count("select count(*) from test_mv.load_batches");
                 Cli.Result result = verify();
                 assertEquals(0, result.exitCode(), result::toString);
+                long after = db.count("select count(*) from test_mv.load_batches");
+                overlapped += after > before && loader.isAlive() ? 1 : 0;
             }
         } finally {
             loader.join();
         }
+        assertTrue(overlapped > 0, "no verify ran while the load committed batches");
         assertEquals(0, verify().exitCode());
-        assertEquals(3002, db.count("select count(*) from test_mv.clients"));
+        assertEquals(10_002, db.count("select count(*) from test_mv.clients"));
     }
 
     @Test
