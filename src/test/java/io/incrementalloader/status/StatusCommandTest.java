@@ -92,12 +92,13 @@ class StatusCommandTest {
             dba.setAutoCommit(false);
             dba.createStatement().execute("call load_batch(100)"); // and the transaction left open, holding a lane
             loader.createStatement().execute("set application_name = 'night-loader'");
+            java.util.concurrent.atomic.AtomicReference<Throwable> failed = new java.util.concurrent.atomic.AtomicReference<>();
             Thread waiting = new Thread(() -> {
                 try {
                     // A load would take another lane at once; a reprocessing takes every lane, and waits.
                     loader.createStatement().execute("call reprocess_rejected()");
-                } catch (java.sql.SQLException ignored) {
-                    // cancelled below
+                } catch (java.sql.SQLException e) {
+                    failed.set(e);
                 }
             });
             waiting.start();
@@ -111,6 +112,9 @@ class StatusCommandTest {
             assertTrue(text.out().contains("Blocked    pid "), text::toString);
             dba.rollback();
             waiting.join(10_000);
+            // The reprocessing waited for the lane, then ran to its end once the holder let go.
+            assertTrue(!waiting.isAlive(), "the reprocessing still waits after the holder ended");
+            assertEquals(null, failed.get(), () -> "the reprocessing failed: " + failed.get());
         }
         assertTrue(statusJson().at("/blocked").isEmpty(), "not blocked once the holder ended");
     }
