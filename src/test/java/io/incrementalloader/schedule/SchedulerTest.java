@@ -123,6 +123,14 @@ class SchedulerTest {
             }
         });
         thread.start();
+        // Stopped only once it waits: a stop before the wait began would prove nothing about ending one.
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (thread.getState() != Thread.State.TIMED_WAITING && thread.getState() != Thread.State.WAITING) {
+            assertTrue(System.nanoTime() < deadline, "the scheduler never began to wait");
+            Thread.sleep(10);
+        }
+        Thread.sleep(100);
+        assertTrue(thread.isAlive(), "the scheduler waits for next new year");
         scheduler.stop();
         thread.join(2_000);
         assertTrue(!thread.isAlive(), "the scheduler still waits for next new year");
