@@ -18,7 +18,7 @@ import picocli.CommandLine.ScopeType;
  * The command line: {@code incremental-loader COMMAND [OPTIONS]}. Exit codes: 0 success, 1 a check failed
  * ({@code verify}), 2 a user error (bad option, bad file, bad connection), 3 an unexpected failure.
  */
-@Command(name = "incremental-loader", mixinStandardHelpOptions = true, version = "incremental-loader 0.1.0",
+@Command(name = "incremental-loader", mixinStandardHelpOptions = true, versionProvider = VersionInfo.class,
         scope = ScopeType.INHERIT, // every subcommand answers --help, even when its required options are missing
         description = "Loads landed JSON documents into test_mv's tables, incrementally and exactly once.",
         subcommands = {MigrateCommand.class, ImportCommand.class, LoadCommand.class, ServeCommand.class,
