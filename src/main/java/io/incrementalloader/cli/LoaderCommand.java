@@ -23,7 +23,7 @@ import picocli.CommandLine.ScopeType;
         description = "Loads landed JSON documents into test_mv's tables, incrementally and exactly once.",
         subcommands = {MigrateCommand.class, ImportCommand.class, LoadCommand.class, ServeCommand.class,
                 StatusCommand.class, PauseCommand.class, ResumeCommand.class, ReprocessCommand.class,
-                RejectCommand.class, ReloadCommand.class, PruneCommand.class, VerifyCommand.class, GenerateCommand.class, DemoCommand.class, BenchCommand.class,
+                RejectCommand.class, RejectionsCommand.class, ReloadCommand.class, PruneCommand.class, VerifyCommand.class, GenerateCommand.class, DemoCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class LoaderCommand implements Runnable {
     public static final int CHECK_FAILED = 1;
