@@ -1,11 +1,8 @@
 package io.incrementalloader.cli;
 
-import io.incrementalloader.UserError;
+import io.incrementalloader.Durations;
 import io.incrementalloader.db.ConnectionSettings;
 import io.incrementalloader.lifecycle.LifecycleCall;
-import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -13,12 +10,9 @@ import picocli.CommandLine.Option;
         + " outcome and are older than the cutoff, in short transactions; optionally the run history and the records"
         + " of duplicates too.")
 final class PruneCommand extends DatabaseCommand {
-    private static final Pattern AGE = Pattern.compile("(\\d{1,6})([wdhms])");
-    private static final Map<String, String> UNITS = Map.of("w", "weeks", "d", "days", "h", "hours", "m", "minutes",
-            "s", "seconds");
 
     @Option(names = "--older-than", paramLabel = "AGE", required = true,
-            description = "Landing rows landed longer ago than AGE go: 30d, 12h, 2w (units w, d, h, m, s).")
+            description = "Landing rows landed longer ago than AGE go: 30d, 12h, 2w, PT1H (one duration format for every option).")
     String olderThan;
 
     @Option(names = "--history-older-than", paramLabel = "AGE",
@@ -50,15 +44,11 @@ final class PruneCommand extends DatabaseCommand {
         return 0;
     }
 
-    /** An age as PostgreSQL's interval text ("30 days"); null for none. */
+    /** Ages up to a century: retention is a matter of years at most. */
+    private static final java.time.Duration OLDEST = java.time.Duration.ofDays(36_525);
+
+    /** An age (Durations' format: 30d, 12h, 2w, PT1H) as PostgreSQL's interval text, in seconds; null for none. */
     static String interval(String option, String age) {
-        if (age == null) {
-            return null;
-        }
-        Matcher m = AGE.matcher(age.trim());
-        if (!m.matches()) {
-            throw new UserError(option + " takes an age such as 30d, 12h or 2w, not '" + age + "'.");
-        }
-        return m.group(1) + " " + UNITS.get(m.group(2));
+        return age == null ? null : Durations.parse(age, option, OLDEST).toSeconds() + " seconds";
     }
 }

@@ -4,12 +4,11 @@ import com.cronutils.model.CronType;
 import com.cronutils.model.definition.CronDefinitionBuilder;
 import com.cronutils.model.time.ExecutionTime;
 import com.cronutils.parser.CronParser;
+import io.incrementalloader.Durations;
 import io.incrementalloader.UserError;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /** When runs are due: a standard 5-field cron expression, or a fixed interval. */
 public interface Schedule {
@@ -60,35 +59,8 @@ public interface Schedule {
     /** The longest interval taken: a year and a day, beyond which a schedule is a typing mistake. */
     Duration LONGEST = Duration.ofDays(366);
 
-    /** Reads durations such as 500ms, 1s, 5m, 1h or ISO-8601 (PT30S), up to {@link #LONGEST}. */
+    /** Reads a duration in the one format of every option (Durations), up to {@link #LONGEST}. */
     static Duration parseDuration(String text, String option) {
-        Matcher simple = Pattern.compile("(\\d+)(ms|s|m|h)").matcher(text.trim());
-        Duration duration;
-        if (simple.matches()) {
-            try {
-                long amount = Long.parseLong(simple.group(1));
-                duration = switch (simple.group(2)) {
-                    case "ms" -> Duration.ofMillis(amount);
-                    case "s" -> Duration.ofSeconds(amount);
-                    case "m" -> Duration.ofMinutes(amount);
-                    default -> Duration.ofHours(amount);
-                };
-            } catch (ArithmeticException | NumberFormatException e) {
-                throw new UserError(option + " '" + text + "' is longer than " + LONGEST.toDays() + " days, the most it takes.");
-            }
-        } else {
-            try {
-                duration = Duration.parse(text.trim());
-            } catch (RuntimeException e) {
-                throw new UserError(option + " '" + text + "' is not a duration; write it as 500ms, 1s, 5m or 1h.");
-            }
-        }
-        if (duration.isNegative() || duration.isZero()) {
-            throw new UserError(option + " must be longer than zero, not '" + text + "'.");
-        }
-        if (duration.compareTo(LONGEST) > 0) {
-            throw new UserError(option + " '" + text + "' is longer than " + LONGEST.toDays() + " days, the most it takes.");
-        }
-        return duration;
+        return Durations.parse(text, option, LONGEST);
     }
 }

@@ -32,7 +32,8 @@ class UserMistakesTest {
     @CsvSource(delimiter = '|', value = {
             "--interval|99999999999999999999s|longer than 366 days",
             "--interval|9999999999999999h|longer than 366 days",
-            "--interval|400d|is not a duration",
+            "--interval|400d|longer than 366 days",
+            "--interval|soon|is not a duration",
             "--cron|0 0 30 2 *|never fires",
             "--retry-delay|0s|longer than zero"})
     void serve_refuses_a_schedule_that_cannot_be_kept(String option, String value, String says) {
@@ -46,6 +47,17 @@ class UserMistakesTest {
         assertRefused(Cli.run("generate", "--count", "3", "--duplicates", "NaN", "--output",
                 dir.resolve("x.json").toString()), "shares between 0 and 1");
         assertFalse(Files.exists(dir.resolve("x.json")), "nothing written");
+    }
+
+    @Test
+    void every_duration_option_takes_the_one_format() {
+        // PT1H and 1d: ISO-8601 and the short form, for serve's schedule as for prune's ages.
+        Cli.Result prune = Cli.run("prune", "--url", db.settings().url(), "--older-than", "PT1H",
+                "--history-older-than", "1d", "--duplicates-older-than", "2w");
+        assertEquals(0, prune.exitCode(), prune::toString);
+        assertEquals(java.time.Duration.ofDays(1),
+                io.incrementalloader.Durations.parse("1d", "--interval", java.time.Duration.ofDays(366)));
+        assertRefused(Cli.run("prune", "--url", db.settings().url(), "--older-than", "a month"), "is not a duration");
     }
 
     @Test
