@@ -33,6 +33,11 @@ public final class LoaderCommand implements Runnable {
     @Option(names = "--verbose", scope = ScopeType.INHERIT, description = "Show stack traces of failures.")
     boolean verbose;
 
+    @Option(names = "--config", scope = ScopeType.INHERIT, paramLabel = "FILE",
+            description = "Read option values from FILE (Java properties, keys as the options without their dashes;"
+                    + " default " + ConfigFile.STANDARD_PLACE + " when it exists). Flags win over it.")
+    java.nio.file.Path config;
+
     @Option(names = "--log-format", scope = ScopeType.INHERIT, paramLabel = "FORMAT", defaultValue = "text",
             description = "Log lines as text (default) or json: one JSON object a line, the figures as fields.")
     LogFormat logFormat;
@@ -54,6 +59,17 @@ public final class LoaderCommand implements Runnable {
         commandLine.setOut(out);
         commandLine.setErr(err);
         commandLine.setCaseInsensitiveEnumValuesAllowed(true);
+        try {
+            ConfigFile file = ConfigFile.find(args, commandLine);
+            if (file != null) {
+                commandLine.setDefaultValueProvider(file);
+            }
+            ConfigFile.read = file == null ? null : file.path();
+        } catch (UserError e) {
+            err.println("error: " + e.getMessage());
+            err.flush();
+            return USER_ERROR;
+        }
         commandLine.setExecutionStrategy(parsed -> {
             logFormat(parsed).apply();
             return new CommandLine.RunLast().execute(parsed);

@@ -88,6 +88,9 @@ final class ServeCommand extends ReportingCommand {
         Signal.handle(new Signal("TERM"), signal -> stop(scheduler, "SIGTERM"));
         Signal.handle(new Signal("INT"), signal -> stop(scheduler, "SIGINT"));
 
+        if (ConfigFile.read != null) {
+            log.info("configuration read from {}", ConfigFile.read);
+        }
         log.info("serving {}: a run {}, batches of {}{}{}", settings, schedule, batchSize,
                 workers == 1 ? "" : ", " + workers + " workers", asyncCommit ? ", commits not waiting for the disk" : "");
         Thread schedulerThread = Thread.currentThread();
