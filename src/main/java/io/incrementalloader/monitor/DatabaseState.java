@@ -3,6 +3,7 @@ package io.incrementalloader.monitor;
 import static io.incrementalloader.generated.test_mv.Tables.LOAD_METADATA;
 import static io.incrementalloader.generated.test_mv.Tables.HOLDING_BACK;
 import static io.incrementalloader.generated.test_mv.Tables.LANES;
+import static io.incrementalloader.generated.test_mv.Tables.REJECTIONS;
 import static io.incrementalloader.generated.test_mv.Tables.RUN_HEALTH;
 import static org.jooq.impl.DSL.max;
 
@@ -26,14 +27,16 @@ public final class DatabaseState {
      * A reading; {@code up} false when the database did not answer (the other figures are then unknown).
      * {@code laneLagSeconds}: the age of each lane's oldest pending document, by lane. {@code heldBackSeconds}: how
      * long the landing transaction that pending documents wait for has been open (holding_back), 0 for none.
+     * {@code rejectionsByRule}: the rejections kept, by rule.
      */
     public record Reading(boolean up, String error, long pending, double lagSeconds, double positionAgeSeconds,
                           int consecutiveFailures, double lastSuccessEpochSeconds, double[] laneLagSeconds,
-                          double heldBackSeconds) {
+                          double heldBackSeconds, java.util.Map<String, Long> rejectionsByRule) {
         static Reading down(String error) {
             double[] unknown = new double[LANE_COUNT];
             java.util.Arrays.fill(unknown, Double.NaN);
-            return new Reading(false, error, 0, Double.NaN, Double.NaN, 0, Double.NaN, unknown, Double.NaN);
+            return new Reading(false, error, 0, Double.NaN, Double.NaN, 0, Double.NaN, unknown, Double.NaN,
+                    java.util.Map.of());
         }
     }
 
@@ -87,11 +90,19 @@ public final class DatabaseState {
                 return new Reading(true, null, pending, secondsSince(oldest, now), secondsSince(moved, now),
                         health.getConsecutiveFailures(), health.getLastSuccessAt() == null ? Double.NaN
                                 : health.getLastSuccessAt().toInstant().toEpochMilli() / 1000.0, laneLag,
-                        secondsSince(heldBackSince, now));
+                        secondsSince(heldBackSince, now), rejectionsByRule(sql));
             }, "set local statement_timeout = '5s'");
         } catch (Exception e) {
             return Reading.down(e.getMessage() == null ? e.toString() : e.getMessage());
         }
+    }
+
+    /** The rejections kept, counted by rule (test_mv.rejections): a few dozen rules at most. */
+    private static java.util.Map<String, Long> rejectionsByRule(org.jooq.DSLContext sql) {
+        java.util.Map<String, Long> counts = new java.util.TreeMap<>();
+        sql.select(REJECTIONS.RULE, org.jooq.impl.DSL.count()).from(REJECTIONS).groupBy(REJECTIONS.RULE)
+                .forEach(r -> counts.put(String.valueOf(r.value1()), r.value2().longValue()));
+        return counts;
     }
 
     private static double secondsSince(OffsetDateTime time, OffsetDateTime now) {

@@ -5,6 +5,8 @@ import io.incrementalloader.schedule.RunObserver;
 import io.incrementalloader.schedule.RunOutcome;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -34,6 +36,7 @@ public final class ServiceMetrics implements RunObserver {
     private final Map<RunOutcome, Counter> runs = new EnumMap<>(RunOutcome.class);
     private final Timer batches;
     private final DatabaseState database;
+    private final MultiGauge rejections;
 
     public ServiceMetrics(DatabaseState database) {
         this.database = database;
@@ -76,6 +79,10 @@ public final class ServiceMetrics implements RunObserver {
         gauge("last.success.timestamp", "seconds", database, DatabaseState.Reading::lastSuccessEpochSeconds,
                 "When a run of load or serve last succeeded, in seconds since the epoch");
 
+        rejections = MultiGauge.builder(PREFIX + "rejections")
+                .description("Rejected documents kept in test_mv.load_errors, by rule (test_mv.rejections)")
+                .register(registry);
+
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
@@ -117,6 +124,12 @@ public final class ServiceMetrics implements RunObserver {
 
     /** The scrape: every metric in Prometheus' text format. */
     public String scrape() {
+        DatabaseState.Reading reading = database.read();
+        if (reading.up()) { // while the database does not answer, the last counts stand (database_up says why)
+            rejections.register(reading.rejectionsByRule().entrySet().stream()
+                    .map(e -> MultiGauge.Row.of(Tags.of("rule", e.getKey()), e.getValue()))
+                    .collect(java.util.stream.Collectors.toList()), true);
+        }
         return registry.scrape();
     }
 }

@@ -57,6 +57,7 @@ class MonitoringTest {
             assertTrue(value(metrics, "incremental_loader_runs_total{outcome=\"done\"}") >= 1, metrics);
             assertEquals(0.0, value(metrics, "incremental_loader_pending_documents"), metrics);
             assertEquals(1.0, value(metrics, "incremental_loader_database_up"), metrics);
+            assertEquals(1.0, value(metrics, "incremental_loader_rejections{rule=\"application_id\"}"), metrics);
             assertTrue(value(metrics, "incremental_loader_batch_duration_seconds_count") >= 1, metrics);
             promtoolAccepts(metrics);
 
