@@ -17,10 +17,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
-import java.time.OffsetDateTime;
 import org.jooq.Condition;
 import org.jooq.impl.DSL;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "rejections", description = "Survey the rejected documents: list them with their rule, count them by"
@@ -36,22 +36,8 @@ final class RejectionsCommand extends DatabaseCommand {
     @Option(names = "--rule", paramLabel = "RULE", description = "Only rejections of this rule (e.g. addresses.date).")
     String rule;
 
-    @Option(names = "--reason-like", paramLabel = "PATTERN", defaultValue = "%",
-            description = "Only rejections whose reason is LIKE the pattern (default %%: all).")
-    String reasonLike;
-
-    @Option(names = "--from-id", paramLabel = "ID", description = "Only request ids from ID.")
-    Long fromId;
-
-    @Option(names = "--to-id", paramLabel = "ID", description = "Only request ids up to ID.")
-    Long toId;
-
-    @Option(names = "--rejected-after", paramLabel = "TIME", description = "Only rejections at or after TIME"
-            + " (ISO-8601 with offset, e.g. 2026-12-01T00:00:00Z).")
-    OffsetDateTime rejectedAfter;
-
-    @Option(names = "--rejected-before", paramLabel = "TIME", description = "Only rejections before TIME.")
-    OffsetDateTime rejectedBefore;
+    @Mixin
+    RejectionFilter filter;
 
     @Option(names = "--limit", paramLabel = "N", defaultValue = "50", description = "Rejections listed (default 50).")
     int limit;
@@ -76,11 +62,11 @@ final class RejectionsCommand extends DatabaseCommand {
 
     private Condition chosen() {
         return (rule == null ? noCondition() : REJECTIONS.RULE.eq(rule))
-                .and(REJECTIONS.REASON.like(reasonLike))
-                .and(fromId == null ? noCondition() : REJECTIONS.REQUEST_ID.ge(fromId))
-                .and(toId == null ? noCondition() : REJECTIONS.REQUEST_ID.le(toId))
-                .and(rejectedAfter == null ? noCondition() : REJECTIONS.REJECTED_AT.ge(rejectedAfter))
-                .and(rejectedBefore == null ? noCondition() : REJECTIONS.REJECTED_AT.lt(rejectedBefore));
+                .and(REJECTIONS.REASON.like(filter.reasonLike))
+                .and(filter.fromId == null ? noCondition() : REJECTIONS.REQUEST_ID.ge(filter.fromId))
+                .and(filter.toId == null ? noCondition() : REJECTIONS.REQUEST_ID.le(filter.toId))
+                .and(filter.rejectedAfter == null ? noCondition() : REJECTIONS.REJECTED_AT.ge(filter.rejectedAfter))
+                .and(filter.rejectedBefore == null ? noCondition() : REJECTIONS.REJECTED_AT.lt(filter.rejectedBefore));
     }
 
     @Override

@@ -2,29 +2,15 @@ package io.incrementalloader.cli;
 
 import io.incrementalloader.db.ConnectionSettings;
 import io.incrementalloader.lifecycle.LifecycleCall;
-import java.time.OffsetDateTime;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "reprocess", description = "Put rejected documents through today's rules (reprocess_rejected): those"
         + " that now load are loaded (or found duplicates), the others stay rejected with today's reason.")
 final class ReprocessCommand extends DatabaseCommand {
-    @Option(names = "--reason-like", paramLabel = "PATTERN", defaultValue = "%",
-            description = "Only rejections whose reason is LIKE the pattern (default %%: all).")
-    String reasonLike;
-
-    @Option(names = "--from-id", paramLabel = "ID", description = "Only request ids from ID.")
-    Long fromId;
-
-    @Option(names = "--to-id", paramLabel = "ID", description = "Only request ids up to ID.")
-    Long toId;
-
-    @Option(names = "--rejected-after", paramLabel = "TIME", description = "Only rejections at or after TIME"
-            + " (ISO-8601 with offset, e.g. 2026-12-01T00:00:00Z).")
-    OffsetDateTime rejectedAfter;
-
-    @Option(names = "--rejected-before", paramLabel = "TIME", description = "Only rejections before TIME.")
-    OffsetDateTime rejectedBefore;
+    @Mixin
+    RejectionFilter filter;
 
     @Option(names = "--batch-size", paramLabel = "N", defaultValue = "1000", description = "Documents a batch (default 1000).")
     int batchSize;
@@ -39,8 +25,9 @@ final class ReprocessCommand extends DatabaseCommand {
 
     @Override
     int run(ConnectionSettings settings) throws Exception {
-        LifecycleCall.call(settings, "call public.reprocess_rejected(?, ?, ?, ?, ?, ?, ?)", reasonLike, fromId, toId,
-                rejectedAfter, rejectedBefore, batchSize, dryRun).forEach(out()::println);
+        LifecycleCall.call(settings, "call public.reprocess_rejected(?, ?, ?, ?, ?, ?, ?)", filter.reasonLike,
+                filter.fromId, filter.toId, filter.rejectedAfter, filter.rejectedBefore, batchSize, dryRun)
+                .forEach(out()::println);
         return 0;
     }
 }
