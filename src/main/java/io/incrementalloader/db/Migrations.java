@@ -87,12 +87,15 @@ public final class Migrations {
             throw unreadableHistory(settings, database, e);
         }
         if (pending == 0) {
+            CitusLayout.apply(settings, false);
             return 0;
         }
         // Said before anything is written, so that a URL naming an unexpected database is caught by the eye.
         log.info("migrating database {} ({}): {} migration(s) to apply", database, settings, pending);
         try {
-            return flyway.migrate().migrationsExecuted;
+            int applied = flyway.migrate().migrationsExecuted;
+            CitusLayout.apply(settings, applied > 0);
+            return applied;
         } catch (FlywayException e) {
             if (permissionDenied(e)) {
                 throw new UserError(pending + " migration(s) are pending in database " + database + ", and role "

@@ -2,6 +2,7 @@ package io.incrementalloader.load;
 
 import io.incrementalloader.UserError;
 import io.incrementalloader.Printable;
+import io.incrementalloader.db.CitusLayout;
 import static io.incrementalloader.generated.test_mv.Tables.LOAD_BATCHES;
 
 import io.incrementalloader.generated.test_mv.Routines;
@@ -61,17 +62,27 @@ public final class BatchLoader {
                 set.execute("set synchronous_commit = off");
             }
         }
+        boolean citus = CitusLayout.isLaidOut(connection);
         // The call is written by jOOQ's generated routine, once, and run as a plain prepared statement: through
-        // jOOQ's execution each call cost ~2 ms more, a fifth of a batch of 100 (docs/performance.md).
-        String callSql = DSL.using(SQLDialect.POSTGRES).render(
+        // jOOQ's execution each call cost ~2 ms more, a fifth of a batch of 100 (docs/performance.md). On Citus, a
+        // lane's batch is called by its lane, so that Citus runs it on the worker that holds the lane (load_lane,
+        // distributed by it; db/citus/routines.sql).
+        String callSql = citus ? "select * from test_mv.load_lane(?, ?)" : DSL.using(SQLDialect.POSTGRES).render(
                 DSL.selectFrom(DSL.table("{0}", Routines.loadNextBatch(DSL.param("batch_size", batchSize)))));
+        CitusLanes lanes = new CitusLanes();
         try (PreparedStatement call = connection.prepareStatement(callSql)) {
-            call.setInt(1, batchSize);
+            call.setInt(citus ? 2 : 1, batchSize);
             while (!stop.getAsBoolean()) {
                 BatchFigures batch;
+                if (citus) {
+                    call.setInt(1, lanes.next());
+                }
                 try (ResultSet row = call.executeQuery()) {
                     row.next();
                     if (row.getObject(LOAD_BATCHES.BATCH_ID.getName()) == null) { // nothing was pending
+                        if (citus && lanes.tookNothing()) {
+                            continue;
+                        }
                         break;
                     }
                     batch = new BatchFigures(1, row.getInt(LOAD_BATCHES.TAKEN.getName()),
@@ -88,6 +99,7 @@ public final class BatchLoader {
                     throw e;
                 }
                 total = total.plus(batch);
+                lanes.took(batch.taken() == batchSize);
                 afterBatch.accept(total);
             }
         }

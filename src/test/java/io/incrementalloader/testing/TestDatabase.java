@@ -28,17 +28,43 @@ public final class TestDatabase implements BeforeAllCallback, AfterAllCallback, 
     public static final String TOTALS = "select sum(loaded_documents)::bigint, sum(rejected_documents)::bigint,"
             + " sum(duplicate_documents)::bigint from test_mv.load_metadata";
 
+    private final boolean citus;
     private ConnectionSettings settings;
+
+    /** A database on the run's PostgreSQL. */
+    public TestDatabase() {
+        this(false);
+    }
+
+    private TestDatabase(boolean citus) {
+        this.citus = citus;
+    }
+
+    /**
+     * A database on the run's Citus cluster ({@link CitusCluster}), made on every node and migrated on the
+     * coordinator, so laid out distributed; the class's tests are skipped where Citus cannot run.
+     */
+    public static TestDatabase onCitus() {
+        return new TestDatabase(true);
+    }
 
     @Override
     public void beforeAll(ExtensionContext context) {
-        settings = PostgresServer.get().createDatabase(context.getRequiredTestClass().getSimpleName());
+        String name = context.getRequiredTestClass().getSimpleName();
+        settings = citus ? CitusCluster.get().createDatabase(name) : PostgresServer.get().createDatabase(name);
         Migrations.apply(settings);
     }
 
     @Override
     public void afterAll(ExtensionContext context) {
-        PostgresServer.get().dropDatabase(settings);
+        if (settings == null) {
+            return; // skipped: no cluster here
+        }
+        if (citus) {
+            CitusCluster.get().dropDatabase(settings);
+        } else {
+            PostgresServer.get().dropDatabase(settings);
+        }
     }
 
     @Override
@@ -48,7 +74,7 @@ public final class TestDatabase implements BeforeAllCallback, AfterAllCallback, 
 
     /** Empties every table and puts the loader back at the start, as if nothing had ever been loaded. */
     public void reset() {
-        execute("truncate public.fake_json_request, test_mv.clients, test_mv.phones, test_mv.addresses,"
+        execute("truncate " + (citus ? "test_mv.landed_documents" : "public.fake_json_request") + ", test_mv.clients, test_mv.phones, test_mv.addresses,"
                 + " test_mv.products, test_mv.load_batches, test_mv.load_errors, test_mv.load_duplicates restart identity;"
                 // After the TRUNCATE above, which its triggers note as a change: a test starts with nothing to check.
                 + " truncate test_mv.changed_documents, test_mv.run_checks, test_mv.failed_runs restart identity;"

@@ -1,0 +1,184 @@
+package io.incrementalloader.citus;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.incrementalloader.generate.DocumentGenerator;
+import io.incrementalloader.load.BatchFigures;
+import io.incrementalloader.load.BatchLoader;
+import io.incrementalloader.testing.ReferenceTables;
+import io.incrementalloader.testing.TestDatabase;
+import java.io.ByteArrayOutputStream;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Exactly once on a Citus cluster: two producers (one slow) and four callers at once on 20,000 mixed documents
+ * (twins across batches, malformed ones), a caller killed in the middle of its batch, and the tables equal to the
+ * reference decomposition.
+ */
+@Tag("citus")
+class CitusExactlyOnceTest {
+    @RegisterExtension
+    static final TestDatabase db = TestDatabase.onCitus();
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void two_producers_and_four_callers_at_once_with_one_killed_leave_the_tables_the_reference_gives() throws Exception {
+        ByteArrayOutputStream file = new ByteArrayOutputStream();
+        new DocumentGenerator(22, 0.1, 0.05).write(19_700, file);
+        List<String> documents = new ArrayList<>();
+        JSON.readTree(file.toByteArray()).forEach(d -> documents.add(d.toString()));
+        // The first 300 again, respelled (7.0 for 7): equal as jsonb, landed among the last, so that their originals
+        // were loaded batches before, on the worker that holds their lane.
+        for (int i = 0; i < 300; i++) {
+            documents.add(documents.get(i).replaceFirst("\"application_id\":(-?[0-9]+)([,}])", "\"application_id\":$1.0$2"));
+        }
+        List<String> fast = new ArrayList<>();
+        List<String> slow = new ArrayList<>();
+        for (int i = 0; i < documents.size(); i++) {
+            (i % 10 == 0 ? slow : fast).add(documents.get(i));
+        }
+
+        AtomicBoolean landing = new AtomicBoolean(true);
+        ExecutorService pool = Executors.newFixedThreadPool(7);
+        try {
+            List<Future<Integer>> producers = List.of(pool.submit(producer(fast, 200, 0)),
+                    // Its transactions stay open a while: the horizon of each worker holds its documents back.
+                    pool.submit(producer(slow, 50, 60)));
+            List<Future<Long>> callers = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                callers.add(pool.submit(serviceCaller(landing)));
+            }
+            callers.add(pool.submit(dbaCaller(landing)));
+            Future<Integer> killed = pool.submit(killedCaller());
+            assertTrue(killed.get(120, TimeUnit.SECONDS) > 0, "the killed caller's batch had taken documents");
+            for (Future<Integer> producer : producers) {
+                producer.get(300, TimeUnit.SECONDS);
+            }
+            landing.set(false);
+            for (Future<Long> caller : callers) {
+                assertTrue(caller.get(300, TimeUnit.SECONDS) > 0, "each of the four callers loaded documents");
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(0, db.count("select count(*) from fake_json_request r join test_mv.load_metadata m using (lane)"
+                + " where (r.landed_xid, r.id) > (m.last_xid, m.last_request_id)"), "nothing pending");
+
+        ReferenceTables reference = ReferenceTables.of(db);
+        assertEquals(20_000, reference.documents());
+        assertTrue(reference.duplicates().size() > 1_500 && reference.rejectedFields().size() > 900,
+                "the corpus mixes in both kinds");
+        reference.assertLoaded(db);
+        assertEquals(List.of(List.of((long) reference.clients().size(), (long) reference.rejectedFields().size(),
+                (long) reference.duplicates().size())), db.query(TestDatabase.TOTALS), "the running totals");
+        assertTrue(db.count("with b as materialized (select lane, started_at, finished_at from test_mv.load_batches)"
+                + " select count(*) from b x join b y on x.lane <> y.lane and x.started_at < y.finished_at"
+                + " and y.started_at < x.finished_at") > 0,
+                "batches of different lanes ran at once");
+    }
+
+    /** Lands the documents in transactions of {@code size}, each kept open {@code holdMillis} before its commit. */
+    private static Callable<Integer> producer(List<String> documents, int size, long holdMillis) {
+        return () -> {
+            try (Connection connection = db.connect();
+                 PreparedStatement insert = connection.prepareStatement(
+                         "insert into public.fake_json_request (stage) values (?::jsonb)")) {
+                connection.setAutoCommit(false);
+                for (int from = 0; from < documents.size(); from += size) {
+                    for (String document : documents.subList(from, Math.min(from + size, documents.size()))) {
+                        insert.setString(1, document);
+                        insert.addBatch();
+                    }
+                    insert.executeBatch();
+                    Thread.sleep(holdMillis);
+                    connection.commit();
+                }
+            }
+            return documents.size();
+        };
+    }
+
+    /** The service's loop (load, serve): lanes called by their number, each batch delegated to its worker. */
+    private static Callable<Long> serviceCaller(AtomicBoolean landing) {
+        return () -> {
+            long taken = 0;
+            try (Connection connection = db.connect()) {
+                while (true) {
+                    boolean producing = landing.get();
+                    BatchFigures drained = new BatchLoader(100).drain(connection, () -> false, total -> { });
+                    taken += drained.taken();
+                    if (!producing && drained.taken() == 0) {
+                        return taken;
+                    }
+                    Thread.sleep(20);
+                }
+            }
+        };
+    }
+
+    /** A DBA's CALL load_batch(100) on the coordinator, committed each time. */
+    private static Callable<Long> dbaCaller(AtomicBoolean landing) {
+        return () -> {
+            try (Connection connection = db.connect(); Statement call = connection.createStatement()) {
+                call.execute("set application_name = 'dba'");
+                while (landing.get()) {
+                    call.execute("call load_batch(100)");
+                    Thread.sleep(50);
+                }
+                return db.count("select coalesce(sum(taken), 0) from test_mv.load_batches where caller like 'dba %'");
+            }
+        };
+    }
+
+    /**
+     * A caller whose session is terminated while its batch is in progress: the batch took documents and was about to
+     * commit; its worker transaction rolls back, and its documents stay pending for the others.
+     */
+    private static Callable<Integer> killedCaller() {
+        return () -> {
+            while (db.count("select count(*) from fake_json_request") < 2_000) {
+                Thread.sleep(50);
+            }
+            try (Connection victim = db.connect(); Statement statement = victim.createStatement()) {
+                victim.setAutoCommit(false);
+                int taken = 0;
+                for (int lane = 0; lane < 16 && taken == 0; lane++) {
+                    try (ResultSet batch = statement.executeQuery("select taken from test_mv.load_lane(" + lane + ", 100)")) {
+                        batch.next();
+                        taken = batch.getInt(1);
+                    }
+                }
+                long pid = pid(statement);
+                db.execute("select pg_terminate_backend(" + pid + ")");
+                assertThrows(SQLException.class, victim::commit, "its session is gone");
+                return taken;
+            }
+        };
+    }
+
+    private static long pid(Statement statement) throws SQLException {
+        try (ResultSet row = statement.executeQuery("select pg_backend_pid()")) {
+            row.next();
+            return row.getLong(1);
+        }
+    }
+}

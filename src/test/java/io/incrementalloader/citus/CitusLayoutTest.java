@@ -1,0 +1,82 @@
+package io.incrementalloader.citus;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.incrementalloader.db.Migrations;
+import io.incrementalloader.testing.TestDatabase;
+import java.io.StringReader;
+import java.sql.Connection;
+import java.util.List;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.postgresql.PGConnection;
+
+/**
+ * `migrate` on a Citus coordinator with workers lays the loader out distributed, with no extra step; producers land
+ * as on one server; and a lane's batch runs on the worker that holds the lane.
+ */
+@Tag("citus")
+class CitusLayoutTest {
+    @RegisterExtension
+    static final TestDatabase db = TestDatabase.onCitus();
+
+    @Test
+    void migrate_distributes_the_tables_by_lane_co_located_and_the_bookkeeping_as_reference_tables() {
+        assertEquals(List.of(List.of("test_mv.addresses", "h", "lane"), List.of("test_mv.clients", "h", "lane"),
+                        List.of("test_mv.landed_documents", "h", "lane"), List.of("test_mv.load_batches", "h", "lane"),
+                        List.of("test_mv.load_control", "n", "<none>"), List.of("test_mv.load_duplicates", "h", "lane"),
+                        List.of("test_mv.load_errors", "h", "lane"), List.of("test_mv.load_metadata", "h", "lane"),
+                        List.of("test_mv.phones", "h", "lane"), List.of("test_mv.products", "h", "lane")),
+                db.query("select logicalrelid::regclass::text, partmethod::text,"
+                        + " coalesce(column_to_column_name(logicalrelid, partkey), '<none>')"
+                        + " from pg_dist_partition where logicalrelid::regclass::text like 'test_mv.%' order by 1"));
+        assertEquals(1, db.count("select count(distinct colocationid) from pg_dist_partition where partmethod = 'h'"
+                + " and logicalrelid::regclass::text like 'test_mv.%'"), "one co-location group");
+        assertEquals(2, db.count("select count(distinct nodeport) from citus_shards"
+                + " where table_name = 'test_mv.landed_documents'::regclass"), "the lanes are spread over both workers");
+        // migrate again: nothing to do, and nothing done.
+        assertEquals(0, Migrations.apply(db.settings()));
+    }
+
+    @Test
+    void producers_insert_and_copy_only_the_document_and_it_lands_in_its_lanes_shard() throws Exception {
+        db.land("{\"application_id\": 1}", "{\"application_id\": 2}");
+        try (Connection connection = db.connect()) {
+            long copied = connection.unwrap(PGConnection.class).getCopyAPI().copyIn(
+                    "copy fake_json_request (stage) from stdin", new StringReader("{\"application_id\": 3}\n{\"application_id\": 4}\n"));
+            assertEquals(2, copied);
+        }
+        assertEquals(4, db.count("select count(*) from fake_json_request"));
+        assertEquals(0, db.count("select count(*) from fake_json_request where lane <> test_mv.document_lane(document_key)"));
+        assertEquals(4, db.count("select count(*) from stage_json_with_date where hash is not null"), "the seed's stage reads it");
+        // The landing transaction is the worker's: a row's landed_xid is a transaction of the node that holds it.
+        assertEquals(0, db.count("select count(*) from fake_json_request where landed_xid is null"));
+        IllegalStateException forged = assertThrows(IllegalStateException.class,
+                () -> db.execute("insert into fake_json_request (stage, id) values ('{}', 1)"));
+        assertTrue(forged.getMessage().contains("only stage and landed_at may be given"), forged.getMessage());
+        assertThrows(IllegalStateException.class, () -> db.execute("update test_mv.landed_documents set stage = '{}'"),
+                "a landed document is never changed");
+    }
+
+    @Test
+    void a_lanes_batch_called_by_its_lane_runs_on_the_worker_that_holds_the_lane() {
+        db.landNumbered(400);
+        for (int lane = 0; lane < 16; lane++) {
+            List<List<Object>> batch = db.query("select batch_id, taken from test_mv.load_lane(" + lane + ", 1000)");
+            long holder = db.count("select groupid from pg_dist_node n join citus_shards s on s.nodeport = n.nodeport"
+                    + " where s.shardid = get_shard_id_for_distribution_column('test_mv.landed_documents', " + lane + ")");
+            if (batch.get(0).get(0) != null) {
+                // Each node draws sequence values of its own, the node's group id in the top 16 bits.
+                assertEquals(holder, (Long) batch.get(0).get(0) >> 48, "lane " + lane + "'s batch ran on its worker");
+            }
+        }
+        assertEquals(400, db.count("select count(*) from test_mv.clients"));
+        assertEquals(List.of(List.of(400L, 0L, 0L)), db.query(TestDatabase.TOTALS));
+        db.landNumbered(400, 50);
+        db.execute("call load_batch(100)");
+        assertEquals(450, db.count("select count(*) from test_mv.clients"), "CALL load_batch on the coordinator");
+    }
+}
