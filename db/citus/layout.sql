@@ -112,8 +112,14 @@ select create_distributed_table('test_mv.load_errors', 'lane', colocate_with => 
 select create_distributed_table('test_mv.load_duplicates', 'lane', colocate_with => 'test_mv.landed_documents');
 select create_distributed_table('test_mv.load_metadata', 'lane', colocate_with => 'test_mv.landed_documents');
 select create_distributed_table('test_mv.load_batches', 'lane', colocate_with => 'test_mv.landed_documents');
--- Read by every batch (the pause, the safety net's limit) wherever it runs: a copy on every node.
+-- Read by every batch (the pause, the safety net's limit) wherever it runs: a copy on every node. And what the
+-- checks read beside a lane's rows (the digests of pruned documents, the pruned ranges, the changes by hand): a
+-- query on a lane may join a reference table, never a table of the coordinator's alone ("direct joins between
+-- distributed and local tables are not supported").
 select create_reference_table('test_mv.load_control');
+select create_reference_table('test_mv.pruned_documents');
+select create_reference_table('test_mv.pruned_ranges');
+select create_reference_table('test_mv.changed_documents');
 
 alter table test_mv.phones add constraint fk_phones_client
     foreign key (lane, client_id) references test_mv.clients (lane, client_id);
@@ -126,9 +132,11 @@ alter table test_mv.products add constraint fk_products_client
 select truncate_local_data_after_distributing_table(t)
   from unnest(array['test_mv.landed_documents', 'test_mv.clients', 'test_mv.phones', 'test_mv.addresses',
                     'test_mv.products', 'test_mv.load_errors', 'test_mv.load_duplicates', 'test_mv.load_metadata',
-                    'test_mv.load_batches', 'test_mv.load_control']::regclass[]) t;
+                    'test_mv.load_batches', 'test_mv.load_control', 'test_mv.pruned_documents',
+                    'test_mv.pruned_ranges', 'test_mv.changed_documents']::regclass[]) t;
 
--- Which version of routines.sql is in place (its md5): migrate makes them again when it changed.
+-- Which version of the routines (db/citus/*.sql but this one) is in place, their md5: migrate makes them again
+-- when it changed.
 create table test_mv.citus_layout (
     laid_out_at       timestamptz not null default now(),
     routines_checksum text

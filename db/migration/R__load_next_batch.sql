@@ -266,50 +266,29 @@ begin
                  where j.loadable and j.duplicate_of is null and p_kind <> 'reload' -- a reloaded one keeps its row
                 returning 1
             ),
+            -- The rows of each loaded document, by the mapping written once (R__document_rows).
             new_phones as (
-                -- One key per phone (is_loadable), so a phone's only key is its type. The set-returning functions stand in
-                -- select lists, where they hand over their rows one by one: in FROM each call's rows would first be stored
-                -- in a tuplestore. Each document's phones are taken out once (OFFSET 0): beside generate_series, an
-                -- expression on the document would be evaluated again for every phone, and a document of n phones would cost
-                -- n times its size. OFFSET 0 above keeps each phone fetched once.
                 insert into test_mv.phones (client_id, position, type, number)
-                select p.id, p.position, p.type, p.phone ->> p.type
-                  from (select e.id, e.position, e.phone, jsonb_object_keys(e.phone) as type
-                          from (select l.id, l.index + 1 as position, l.phones -> l.index as phone
-                                  from (select d.id, d.phones, generate_series(0, jsonb_array_length(d.phones) - 1) as index
-                                          from (select j.id, j.stage -> 'phones' as phones
-                                                  from judged j
-                                                 where j.loadable and j.duplicate_of is null
-                                                   and jsonb_typeof(j.stage -> 'phones') = 'array'
-                                                offset 0) d) l
-                                offset 0) e) p
+                select j.id, p.position, p.type, p.number
+                  from judged j
+                 cross join lateral test_mv.phone_rows(j.stage) p
+                 where j.loadable and j.duplicate_of is null
                 returning phone_id
             ),
             new_addresses as (
                 insert into test_mv.addresses (client_id, position, type, date, city, street, house, flat)
-                select j.id, a.position, a.type, to_date(a.date, 'DD-MM-YYYY'), a.address ->> 'city', a.address ->> 'street',
-                       a.address ->> 'house', (a.address ->> 'flat')::numeric::integer
+                select j.id, a.position, a.type, a.date, a.city, a.street, a.house, a.flat
                   from judged j
-                 cross join lateral rows from (jsonb_to_recordset(case when jsonb_typeof(j.stage -> 'addresses') = 'array'
-                                                                       then j.stage -> 'addresses' end)
-                                               as (type text, date text, address jsonb)) with ordinality a(type, date, address, position)
+                 cross join lateral test_mv.address_rows(j.stage) a
                  where j.loadable and j.duplicate_of is null
                 returning address_id
             ),
             new_products as (
-                -- The product names from jsonb_object_keys in a select list (see new_phones); OFFSET 0 keeps each
-                -- document's maps and total taken out once, not once a product. The values are cast from jsonb directly:
-                -- cheaper than through their text, and right for any integral number is_loadable lets in (2.0, 1e2).
                 insert into test_mv.products (client_id, product_name, count, cost, total_sum)
-                select p.id, p.name, (p.counts -> p.name)::integer, nullif(p.costs -> p.name, 'null')::bigint, p.total_sum
-                  from (select d.id, d.counts, d.costs, d.total_sum, jsonb_object_keys(d.counts) as name
-                          from (select j.id, j.stage -> 'products' -> 'product_cnt' as counts,
-                                       j.stage -> 'products' -> 'product_cost' as costs,
-                                       nullif(j.stage -> 'products' -> 'total_sum', 'null')::bigint as total_sum
-                                  from judged j
-                                 where j.loadable and j.duplicate_of is null
-                                   and jsonb_typeof(j.stage -> 'products' -> 'product_cnt') = 'object'
-                                offset 0) d) p
+                select j.id, r.product_name, r.count, r.cost, r.total_sum
+                  from judged j
+                 cross join lateral test_mv.product_rows(j.stage) r
+                 where j.loadable and j.duplicate_of is null
                 returning product_id
             ),
             new_errors as (

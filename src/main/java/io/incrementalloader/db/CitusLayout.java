@@ -14,12 +14,16 @@ import org.slf4j.LoggerFactory;
 /**
  * The loader on a Citus coordinator: after the migrations, which build the single server's layout, {@code migrate}
  * distributes the tables by lane (db/citus/layout.sql, once) and puts the Citus routines in place of the single
- * server's (db/citus/routines.sql, every time, since the repeatable migrations make the single server's again when
+ * server's (db/citus/landing.sql, loading.sql, lifecycle.sql and reporting.sql, since the repeatable migrations make the single server's again when
  * they change). A database without the {@code citus} extension, or whose cluster has no worker yet, is left as a
  * single server: adding workers later and running {@code migrate} again lays it out then.
  */
 public final class CitusLayout {
     private static final Logger log = LoggerFactory.getLogger("io.incrementalloader.migrate");
+
+    /** The Citus layout's routines, made in this order after the repeatable migrations. */
+    private static final java.util.List<String> ROUTINES = java.util.List.of("landing.sql", "loading.sql",
+            "lifecycle.sql", "reporting.sql");
 
     private CitusLayout() {
     }
@@ -65,7 +69,7 @@ public final class CitusLayout {
             try (Statement statement = connection.createStatement()) {
                 // One migrate at a time: the next finds the layout made.
                 statement.execute("select pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('test_mv.citus_layout'))");
-                String routines = script("routines.sql");
+                String routines = ROUTINES.stream().map(CitusLayout::script).collect(java.util.stream.Collectors.joining("\n"));
                 String checksum = md5(routines);
                 if (!isLaidOut(connection)) {
                     log.info("a Citus coordinator with workers: distributing the loader's tables by lane");

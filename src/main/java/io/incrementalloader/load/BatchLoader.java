@@ -66,12 +66,15 @@ public final class BatchLoader {
         // The call is written by jOOQ's generated routine, once, and run as a plain prepared statement: through
         // jOOQ's execution each call cost ~2 ms more, a fifth of a batch of 100 (docs/performance.md). On Citus, a
         // lane's batch is called by its lane, so that Citus runs it on the worker that holds the lane (load_lane,
-        // distributed by it; db/citus/routines.sql).
-        String callSql = citus ? "select * from test_mv.load_lane(?, ?)" : DSL.using(SQLDialect.POSTGRES).render(
+        // distributed by it; db/citus/loading.sql).
+        String callSql = citus ? "select * from test_mv.load_lane(?, ?, ?)" : DSL.using(SQLDialect.POSTGRES).render(
                 DSL.selectFrom(DSL.table("{0}", Routines.loadNextBatch(DSL.param("batch_size", batchSize)))));
         CitusLanes lanes = new CitusLanes();
         try (PreparedStatement call = connection.prepareStatement(callSql)) {
             call.setInt(citus ? 2 : 1, batchSize);
+            if (citus) {
+                call.setString(3, caller(connection));
+            }
             while (!stop.getAsBoolean()) {
                 BatchFigures batch;
                 if (citus) {
@@ -104,6 +107,16 @@ public final class BatchLoader {
             }
         }
         return total;
+    }
+
+    /** This session as the run history names a caller: "application (pid N)", N its pid on the coordinator. */
+    private static String caller(Connection connection) throws SQLException {
+        try (Statement query = connection.createStatement();
+             ResultSet row = query.executeQuery("select coalesce(nullif(pg_catalog.current_setting('application_name'), ''),"
+                     + " 'unnamed') || ' (pid ' || pg_catalog.pg_backend_pid() || ')'")) {
+            row.next();
+            return row.getString(1);
+        }
     }
 
     /** The sessions that hold a lock on the position, as a person reads them (test_mv.position_holders). */

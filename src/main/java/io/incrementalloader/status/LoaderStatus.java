@@ -176,7 +176,9 @@ public record LoaderStatus(Position position, LoadingPause paused, Pending pendi
                 sql.fetchValue(select(countDistinct(CHANGED_DOCUMENTS.CLIENT_ID)).from(CHANGED_DOCUMENTS)
                         .where(CHANGED_DOCUMENTS.CHECKED_BY.isNull())));
 
-        List<Batch> batches = sql.selectFrom(LOAD_BATCHES).orderBy(LOAD_BATCHES.BATCH_ID.desc()).limit(10)
+        // By their start (an index), then id: on Citus each node draws batch ids from a range of its own.
+        List<Batch> batches = sql.selectFrom(LOAD_BATCHES)
+                .orderBy(LOAD_BATCHES.STARTED_AT.desc(), LOAD_BATCHES.BATCH_ID.desc()).limit(10)
                 .fetch(b -> new Batch(b.getBatchId(), b.getKind(), b.getStartedAt(),
                         Duration.between(b.getStartedAt(), b.getFinishedAt()).toMillis(), b.getTaken(), b.getLoaded(),
                         b.getRejected(), b.getDuplicates(), b.getCaller()));

@@ -27,6 +27,8 @@ import static org.jooq.impl.DSL.sum;
 import static org.jooq.impl.DSL.table;
 
 import io.incrementalloader.Printable;
+import io.incrementalloader.db.CitusLayout;
+import io.incrementalloader.db.OneLane;
 import io.incrementalloader.db.Snapshot;
 import io.incrementalloader.generated.test_mv.Routines;
 import java.math.BigDecimal;
@@ -83,16 +85,21 @@ public final class Reconciliation {
      * duplicates whose landing row is gone, within the ranges pruning removed.
      */
     public static long notCheckable(Connection connection) throws SQLException {
+        boolean citus = CitusLayout.isLaidOut(connection);
         return Snapshot.read(connection, sql -> {
             if (!sql.fetchExists(PRUNED_RANGES)) {
                 return 0L;
             }
-            Table<?> outcomes = select(CLIENTS.CLIENT_ID.as("id")).from(CLIENTS)
-                    .unionAll(select(LOAD_ERRORS.REQUEST_ID).from(LOAD_ERRORS))
-                    .unionAll(select(LOAD_DUPLICATES.REQUEST_ID).from(LOAD_DUPLICATES)).asTable("o");
-            return (long) sql.fetchCount(sql.selectFrom(outcomes)
-                    .where(not(Scope.checkable(outcomes.field("id", Long.class)))));
-        });
+            long count = 0;
+            for (DSLContext lane : citus ? OneLane.all(sql) : List.of(sql)) {
+                Table<?> outcomes = select(CLIENTS.CLIENT_ID.as("id")).from(CLIENTS)
+                        .unionAll(select(LOAD_ERRORS.REQUEST_ID).from(LOAD_ERRORS))
+                        .unionAll(select(LOAD_DUPLICATES.REQUEST_ID).from(LOAD_DUPLICATES)).asTable("o");
+                count += lane.fetchCount(lane.selectFrom(outcomes)
+                        .where(not(Scope.checkable(outcomes.field("id", Long.class)))));
+            }
+            return count;
+        }, settings(citus));
     }
 
     /**
@@ -102,8 +109,56 @@ public final class Reconciliation {
      * planner's estimates for the set-returning functions are so far off that it would compile for nothing).
      */
     public static List<Difference> check(Connection connection) throws SQLException {
-        return Snapshot.read(connection, sql -> new Reconciliation(sql, Scope.everything()).check(),
-                "set local work_mem = '128MB'", "set local jit = off");
+        boolean citus = CitusLayout.isLaidOut(connection);
+        return Snapshot.read(connection, sql -> byLane(sql, citus, lane -> new Reconciliation(lane, Scope.everything()).check()),
+                settings(citus, "set local work_mem = '128MB'", "set local jit = off"));
+    }
+
+    /** What reads a lane (or, on one server, everything). */
+    private interface LaneCheck {
+        List<Difference> check(DSLContext sql) throws SQLException;
+    }
+
+    /**
+     * The check on one server; on Citus, the same check a lane at a time ({@link OneLane}: each lane's queries run on
+     * the worker that holds it), the lanes' differences added up. The lanes are read in one transaction, each
+     * worker's in one snapshot of that worker (Citus has no snapshot across nodes, and needs none here: every
+     * guarantee checked is a lane's).
+     */
+    private static List<Difference> byLane(DSLContext sql, boolean citus, LaneCheck check) throws SQLException {
+        if (!citus) {
+            return check.check(sql);
+        }
+        List<Difference> all = new ArrayList<>();
+        for (DSLContext lane : OneLane.all(sql)) {
+            for (Difference found : check.check(lane)) {
+                int same = -1;
+                for (int i = 0; i < all.size(); i++) {
+                    if (all.get(i).table().equals(found.table())) {
+                        same = i;
+                    }
+                }
+                if (same < 0) {
+                    all.add(found);
+                } else {
+                    Difference before = all.get(same);
+                    List<String> examples = new ArrayList<>(before.examples());
+                    found.examples().stream().limit(Math.max(0, SHOWN - examples.size())).forEach(examples::add);
+                    all.set(same, new Difference(before.table(), before.missing() + found.missing(),
+                            before.unexpected() + found.unexpected(), examples));
+                }
+            }
+        }
+        return all;
+    }
+
+    private static String[] settings(boolean citus, String... settings) {
+        if (!citus) {
+            return settings;
+        }
+        String[] withPath = Arrays.copyOf(settings, settings.length + 1);
+        withPath[settings.length] = OneLane.SEARCH_PATH;
+        return withPath;
     }
 
     /** What a run's check found, and the documents changed by hand that it took in (up to lastChangeId). */
@@ -133,6 +188,7 @@ public final class Reconciliation {
 
     private static RunFindings checkRun(Connection connection, long firstBatchId, long lastBatchId,
                                         boolean withChanges) throws SQLException {
+        boolean citus = CitusLayout.isLaidOut(connection);
         return Snapshot.read(connection, sql -> {
             // The snapshot all of this reads: record_run_check marks as checked only the changes it saw.
             String snapshot = sql.fetchValue(DSL.field("pg_catalog.pg_current_snapshot()::text", String.class));
@@ -144,8 +200,8 @@ public final class Reconciliation {
             if (firstBatchId == 0 && lastChangeId == 0) {
                 return new RunFindings(List.of(), 0, 0, snapshot);
             }
-            List<Difference> differences = new Reconciliation(sql,
-                    Scope.ofRun(sql, firstBatchId, lastBatchId, lastChangeId)).check();
+            List<Difference> differences = new ArrayList<>(byLane(sql, citus, lane -> new Reconciliation(lane,
+                    Scope.ofRun(lane, firstBatchId, lastBatchId, lastChangeId)).check()));
             if (changes.value3() > 0) { // a TRUNCATE: its documents are unknown, only verify can tell
                 sql.selectFrom(CHANGED_DOCUMENTS).where(CHANGED_DOCUMENTS.CLIENT_ID.isNull())
                         .and(CHANGED_DOCUMENTS.CHANGE_ID.le(lastChangeId)).and(CHANGED_DOCUMENTS.CHECKED_BY.isNull())
@@ -153,8 +209,8 @@ public final class Reconciliation {
                                 + "TRUNCATE at " + t.getChangedAt() + " by " + t.getChangedBy() + "; run verify"))));
             }
             return new RunFindings(differences, changes.value2(), lastChangeId, snapshot);
-        }, "set local work_mem = '64MB'", "set local jit = off", "set local max_parallel_workers_per_gather = 0",
-                "set local enable_nestloop = off");
+        }, settings(citus, "set local work_mem = '64MB'", "set local jit = off",
+                "set local max_parallel_workers_per_gather = 0", "set local enable_nestloop = off"));
     }
 
     /** One table's comparison: what the mapping expects of the loaded documents given, and what the table holds. */

@@ -1,0 +1,383 @@
+-- Loading on Citus: a batch is one lane's, and runs where the lane's shards are.
+
+-- write_lane(lane, kind, batch_size, ids, caller): the Citus layout's write_batch (R__load_next_batch), for one lane:
+-- 'load' takes the next batch_size landed documents of the lane past its position and advances it; 'reprocess'
+-- puts the lane's rejected documents of ids through today's rules; 'reload' re-derives the rows of the lane's loaded
+-- documents of ids. The judgement (is_loadable, document_problem, a duplicate by jsonb equality through the key, the
+-- key never deciding alone) and the rows (phone_rows, address_rows, product_rows: R__document_rows) are the single
+-- server's; what differs is that every statement names the lane, which Citus needs to send it to the one worker
+-- that holds the lane (and refuses otherwise), and that every row carries it. Returns the batch's figures; null
+-- when the lane is held by another caller (a load passes it over), nothing is to be done, or loading is paused.
+-- Guarantee, as write_batch's: every document taken ends up exactly once in clients, load_errors or
+-- load_duplicates, in the transaction that advances its lane's position and the running totals.
+create or replace function test_mv.write_lane(p_lane integer, p_kind text, p_batch_size integer, p_ids bigint[],
+                                              p_caller text)
+    returns test_mv.load_batches
+    language plpgsql
+    security definer
+    set search_path = pg_catalog, pg_temp
+    set jit = off
+as $$
+declare
+    v_started  timestamptz := clock_timestamp();
+    v_horizon  xid8;
+    v_position test_mv.load_metadata;
+    v_batch_id bigint;
+    v_batch    test_mv.load_batches;
+    v_take     integer     := p_batch_size;
+    v_state    text;
+    v_message  text;
+    v_now      timestamptz;
+    v_ids      bigint[];
+begin
+    if p_batch_size is null or p_batch_size < 1 then
+        raise exception 'load_batch: batch_size must be a positive integer, not %', coalesce(p_batch_size::text, 'null')
+            using errcode = 'invalid_parameter_value',
+                  hint = 'Call it as CALL load_batch(100).';
+    end if;
+    if p_lane is null or p_lane not between 0 and 15 then
+        raise exception 'write_lane: lane must be 0 to 15, not %', coalesce(p_lane::text, 'null')
+            using errcode = 'invalid_parameter_value';
+    end if;
+    if p_kind is null or p_kind not in ('load', 'reprocess', 'reload') then
+        raise exception 'write_lane: kind must be load, reprocess or reload, not %', coalesce(p_kind, 'null')
+            using errcode = 'invalid_parameter_value';
+    end if;
+    -- A load passes a held lane over; the other kinds wait for the load running in it.
+    if p_kind = 'load' then
+        select * into v_position from test_mv.load_metadata m where m.lane = p_lane for update skip locked;
+        if not found then
+            return null;
+        end if;
+    else
+        select * into strict v_position from test_mv.load_metadata m where m.lane = p_lane for update;
+    end if;
+    if exists (select 1 from test_mv.load_control c where c.paused_at is not null) then
+        return null;
+    end if;
+    -- Under the lane's lock, so that the lane's batch ids follow the order its batches ran in.
+    select s.horizon, s.batch_id into v_horizon, v_batch_id from test_mv.lane_start(p_lane) s;
+    if p_kind = 'load' and not exists (select 1 from test_mv.landed_documents s
+                                        where s.lane = p_lane
+                                          and (s.landed_xid, s.id) > (v_position.last_xid, v_position.last_request_id)
+                                          and s.landed_xid < v_horizon) then
+        return null;
+    end if;
+    <<attempt>>
+    loop
+        begin
+            v_now := clock_timestamp();
+            if p_kind = 'reload' then
+                -- The rows to re-derive go first, in this attempt, so that a failed attempt brings them back.
+                v_ids := array(select i from unnest(p_ids) i order by i limit v_take);
+                perform test_mv.remove_child_rows_in_lane(p_lane, v_ids);
+            end if;
+            with batch as materialized (
+                (select s.id, s.stage, s.document_key, s.landed_xid, test_mv.is_loadable(s.stage) as loadable
+                   from test_mv.landed_documents s
+                  where p_kind = 'load'
+                    and s.lane = p_lane
+                    and (s.landed_xid, s.id) > (v_position.last_xid, v_position.last_request_id)
+                    and s.landed_xid < v_horizon
+                  order by s.landed_xid, s.id
+                  limit v_take)
+                union all
+                (select e.request_id, e.json_data, jsonb_hash_extended(e.json_data, 0), '0'::xid8,
+                        test_mv.is_loadable(e.json_data)
+                   from test_mv.load_errors e
+                  where p_kind = 'reprocess' and e.lane = p_lane and e.request_id = any(p_ids)
+                  order by e.request_id
+                  limit v_take)
+                union all
+                (select s.id, s.stage, s.document_key, s.landed_xid, test_mv.is_loadable(s.stage)
+                   from test_mv.landed_documents s
+                  where p_kind = 'reload' and s.lane = p_lane and s.id = any(p_ids)
+                  order by s.id
+                  limit v_take)
+            ),
+            judged as materialized (
+                select t.id, t.stage, t.document_key, t.landed_xid, t.loadable,
+                       case when not t.loadable then coalesce(test_mv.document_problem(t.stage), 'document: malformed') end
+                           as problem,
+                       case when t.loadable
+                            then coalesce((select c.client_id
+                                             from test_mv.clients c
+                                            where c.lane = p_lane and c.document_key = t.document_key
+                                              and c.client_id <> t.id
+                                              and coalesce((select original.stage = t.stage
+                                                              from test_mv.landed_documents original
+                                                             where original.lane = p_lane and original.id = c.client_id),
+                                                           (select gone.digest = test_mv.document_digest(t.stage)
+                                                              from test_mv.pruned_documents gone
+                                                             where gone.request_id = c.client_id),
+                                                           false)
+                                            limit 1),
+                                          case when t.document_key in (select r.document_key
+                                                                         from batch r
+                                                                        group by r.document_key
+                                                                       having count(*) > 1)
+                                               then (select earlier.id
+                                                       from batch earlier
+                                                      where earlier.document_key = t.document_key
+                                                        and earlier.stage = t.stage
+                                                        and (earlier.landed_xid, earlier.id) < (t.landed_xid, t.id)
+                                                      order by earlier.landed_xid, earlier.id
+                                                      limit 1)
+                                          end) end as duplicate_of
+                  from batch t
+            ),
+            -- What the position records of the last document taken, computed here: Citus refuses an UPDATE that
+            -- calls a stable function with a column of the row.
+            last_taken as materialized (
+                select j.id, j.landed_xid, test_mv.first_address_date(j.stage) as date,
+                       case when j.loadable then md5(j.stage::text) else test_mv.document_md5(j.stage) end as hash
+                  from judged j
+                 where p_kind = 'load'
+                 order by j.landed_xid desc, j.id desc
+                 limit 1
+            ),
+            new_clients as (
+                insert into test_mv.clients (lane, client_id, application_id, document_key, batch_id)
+                select p_lane, j.id, (j.stage -> 'application_id')::integer, j.document_key, v_batch_id
+                  from judged j
+                 where j.loadable and j.duplicate_of is null and p_kind <> 'reload' -- a reloaded one keeps its row
+                returning 1
+            ),
+            new_phones as (
+                insert into test_mv.phones (lane, client_id, position, type, number)
+                select p_lane, j.id, p.position, p.type, p.number
+                  from judged j
+                 cross join lateral test_mv.phone_rows(j.stage) p
+                 where j.loadable and j.duplicate_of is null
+                returning phone_id
+            ),
+            new_addresses as (
+                insert into test_mv.addresses (lane, client_id, position, type, date, city, street, house, flat)
+                select p_lane, j.id, a.position, a.type, a.date, a.city, a.street, a.house, a.flat
+                  from judged j
+                 cross join lateral test_mv.address_rows(j.stage) a
+                 where j.loadable and j.duplicate_of is null
+                returning address_id
+            ),
+            new_products as (
+                insert into test_mv.products (lane, client_id, product_name, count, cost, total_sum)
+                select p_lane, j.id, r.product_name, r.count, r.cost, r.total_sum
+                  from judged j
+                 cross join lateral test_mv.product_rows(j.stage) r
+                 where j.loadable and j.duplicate_of is null
+                returning product_id
+            ),
+            new_errors as (
+                insert into test_mv.load_errors (lane, request_id, batch_id, reason, json_data)
+                select p_lane, j.id, v_batch_id, j.problem, j.stage
+                  from judged j
+                 where j.problem is not null and p_kind <> 'reprocess'
+                returning 1
+            ),
+            -- A reprocessed document still rejected keeps its row, with today's reason; one loaded or found a
+            -- duplicate now leaves load_errors: one outcome a document.
+            kept_errors as (
+                update test_mv.load_errors e
+                   set reason = j.problem, batch_id = v_batch_id, rejected_at = v_now
+                  from judged j
+                 where p_kind = 'reprocess' and e.lane = p_lane and e.request_id = j.id and j.problem is not null
+                returning 1
+            ),
+            resolved_errors as (
+                delete from test_mv.load_errors e
+                 using judged j
+                 where p_kind = 'reprocess' and e.lane = p_lane and e.request_id = j.id and j.problem is null
+                returning 1
+            ),
+            new_duplicates as (
+                insert into test_mv.load_duplicates (lane, request_id, duplicate_of, batch_id)
+                select p_lane, j.id, j.duplicate_of, v_batch_id from judged j where j.duplicate_of is not null
+                returning 1
+            ),
+            -- Only a load moves the position; every kind adds to the lane's running totals what it changed.
+            advanced as (
+                update test_mv.load_metadata m
+                   set last_xid = coalesce(l.landed_xid, m.last_xid),
+                       last_request_id = coalesce(l.id, m.last_request_id),
+                       last_date = case when l.id is null then m.last_date else l.date end,
+                       last_hash = coalesce(l.hash, m.last_hash),
+                       last_batch_id = case when l.id is null then m.last_batch_id else v_batch_id end,
+                       updated_at = case when l.id is null then m.updated_at else v_now end,
+                       loaded_documents = m.loaded_documents + (select count(*) from new_clients),
+                       rejected_documents = m.rejected_documents + (select count(*) from new_errors)
+                                            - (select count(*) from resolved_errors),
+                       duplicate_documents = m.duplicate_documents + (select count(*) from new_duplicates)
+                  from (select 1) one
+                  left join last_taken l on true
+                 where m.lane = p_lane
+                returning m.last_xid, m.last_request_id
+            )
+            select t.taken::integer, t.first_request_id, t.last_request_id, w.loaded::integer, w.rejected::integer,
+                   w.duplicates::integer, p.n::integer, a.n::integer, r.n::integer, m.last_xid, m.last_request_id,
+                   p.ids, a.ids, r.ids
+              into v_batch.taken, v_batch.first_request_id, v_batch.last_request_id, v_batch.loaded, v_batch.rejected,
+                   v_batch.duplicates, v_batch.phones, v_batch.addresses, v_batch.products, v_batch.to_xid,
+                   v_batch.to_request_id, v_batch.phone_ids, v_batch.address_ids, v_batch.product_ids
+              from (select count(*) as taken, min(j.id) as first_request_id, max(j.id) as last_request_id from judged j) t
+             cross join (select (select count(*) from new_clients)
+                                    + (select count(*) from judged j
+                                        where p_kind = 'reload' and j.loadable and j.duplicate_of is null) as loaded,
+                                (select count(*) from new_errors) + (select count(*) from kept_errors) as rejected,
+                                (select count(*) from new_duplicates) as duplicates) w
+             cross join (select count(*) as n, case when count(*) > 0 then int8range(min(phone_id), max(phone_id), '[]') end as ids
+                           from new_phones) p
+             cross join (select count(*) as n, case when count(*) > 0 then int8range(min(address_id), max(address_id), '[]') end as ids
+                           from new_addresses) a
+             cross join (select count(*) as n, case when count(*) > 0 then int8range(min(product_id), max(product_id), '[]') end as ids
+                           from new_products) r
+              left join advanced m on true;
+            exit attempt;
+        exception when others then
+            get stacked diagnostics v_state = returned_sqlstate, v_message = message_text;
+            if test_mv.is_environment_error(v_state) then
+                raise;
+            elsif v_take > 1 then
+                v_take := v_take / 2;
+            else
+                -- The safety net's last step: the one document that fails alone is rejected with the error.
+                v_batch := test_mv.reject_failing_in_lane(p_lane, p_kind, v_position, v_horizon, p_ids, v_batch_id,
+                                                          format('the batch failed on this document: %s %s', v_state,
+                                                                 left(v_message, 500)));
+                exit attempt;
+            end if;
+        end;
+    end loop;
+
+    if v_batch.taken = 0 then
+        return null;
+    end if;
+    if p_kind <> 'load' then
+        perform test_mv.settle_redone_in_lane(p_lane, p_kind, v_batch_id, v_batch.first_request_id,
+                                              v_batch.last_request_id, p_ids);
+    end if;
+    v_batch.batch_id        := v_batch_id;
+    v_batch.from_xid        := v_position.last_xid;
+    v_batch.from_request_id := v_position.last_request_id;
+    v_batch.started_at      := v_started;
+    v_batch.finished_at     := clock_timestamp();
+    v_batch.batch_size      := p_batch_size;
+    v_batch.kind            := p_kind;
+    v_batch.lane            := p_lane;
+    v_batch.caller          := coalesce(p_caller, coalesce(nullif(current_setting('application_name'), ''), 'unnamed')
+                                              || ' (pid ' || pg_backend_pid() || ')');
+    if p_kind <> 'load' then -- the position the batch found, before and after
+        v_batch.to_xid        := v_position.last_xid;
+        v_batch.to_request_id := v_position.last_request_id;
+    end if;
+    insert into test_mv.load_batches select v_batch.*;
+    return v_batch;
+end
+$$;
+revoke all on function test_mv.write_lane(integer, text, integer, bigint[], text) from public;
+
+-- reject_failing_in_lane(lane, kind, position, horizon, ids, batch_id, reason): the safety net's last step: the one
+-- document that fails alone, the next of the lane past its position (a load: the position moves to it) or the first
+-- of the list (reprocess: it keeps its rejection, with this reason; reload: its rows go and it is rejected).
+create or replace function test_mv.reject_failing_in_lane(p_lane integer, p_kind text, p_position test_mv.load_metadata,
+                                                          p_horizon xid8, p_ids bigint[], p_batch_id bigint,
+                                                          p_reason text)
+    returns test_mv.load_batches
+    language plpgsql
+    set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_document record;
+    v_hash     text;
+    v_date     date;
+begin
+    if p_kind = 'load' then
+        select s.id, s.stage, s.landed_xid into strict v_document
+          from test_mv.landed_documents s
+         where s.lane = p_lane
+           and (s.landed_xid, s.id) > (p_position.last_xid, p_position.last_request_id)
+           and s.landed_xid < p_horizon
+         order by s.landed_xid, s.id
+         limit 1;
+        begin
+            v_hash := test_mv.document_md5(v_document.stage);
+            v_date := test_mv.first_address_date(v_document.stage);
+        exception when others then
+            v_hash := null; -- they only describe the position for people
+            v_date := null;
+        end;
+        insert into test_mv.load_errors (lane, request_id, batch_id, reason, json_data)
+        values (p_lane, v_document.id, p_batch_id, p_reason, v_document.stage);
+        update test_mv.load_metadata
+           set last_xid = v_document.landed_xid, last_request_id = v_document.id, last_date = v_date,
+               last_hash = v_hash, last_batch_id = p_batch_id, updated_at = clock_timestamp(),
+               rejected_documents = rejected_documents + 1
+         where lane = p_lane;
+        return test_mv.one_rejection(v_document.id, v_document.landed_xid, v_document.id);
+    elsif p_kind = 'reprocess' then
+        select e.request_id as id into strict v_document
+          from test_mv.load_errors e where e.lane = p_lane and e.request_id = any(p_ids) order by 1 limit 1;
+        update test_mv.load_errors set reason = p_reason, batch_id = p_batch_id, rejected_at = now()
+         where lane = p_lane and request_id = v_document.id;
+    else
+        select s.id, s.stage into strict v_document
+          from test_mv.landed_documents s where s.lane = p_lane and s.id = any(p_ids) order by 1 limit 1;
+        perform test_mv.remove_child_rows_in_lane(p_lane, array[v_document.id]);
+        insert into test_mv.load_errors (lane, request_id, batch_id, reason, json_data)
+        values (p_lane, v_document.id, p_batch_id, p_reason, v_document.stage);
+        update test_mv.load_metadata set rejected_documents = rejected_documents + 1 where lane = p_lane;
+    end if;
+    return test_mv.one_rejection(v_document.id, p_position.last_xid, p_position.last_request_id);
+end
+$$;
+revoke all on function test_mv.reject_failing_in_lane(integer, text, test_mv.load_metadata, xid8, bigint[], bigint, text)
+    from public;
+
+drop function if exists test_mv.load_lane(integer, integer);
+
+-- load_lane(lane, batch_size, caller): a load batch of the lane (write_lane), distributed by the lane, so that a
+-- top-level call runs on the worker that holds it, beside its rows, and each of its statements runs there on one
+-- shard. caller names the caller in the run history, as "application (pid N)" on the coordinator: delegated, the
+-- session is Citus's (citus_internal gpid=...). What the service calls (load, serve).
+create or replace function test_mv.load_lane(p_lane integer, p_batch_size integer, p_caller text default null)
+    returns test_mv.load_batches
+    language plpgsql
+    security definer
+    set search_path = pg_catalog, pg_temp
+as $$
+begin
+    return test_mv.write_lane(p_lane, 'load', p_batch_size, null, p_caller);
+end
+$$;
+revoke all on function test_mv.load_lane(integer, integer, text) from public;
+select create_distributed_function('test_mv.load_lane(integer, integer, text)', 'p_lane',
+                                   colocate_with => 'test_mv.landed_documents');
+
+-- load_next_batch(batch_size) on the coordinator: the next lane with documents pending that no one holds, in the
+-- order the lanes moved (the lane's batch planned here statement by statement, each sent to the lane's worker: a
+-- call nested in a function is not delegated). What CALL load_batch(n) and load_pending run.
+create or replace function test_mv.load_next_batch(p_batch_size integer)
+    returns test_mv.load_batches
+    language plpgsql
+    security definer
+    set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_lane  integer;
+    v_batch test_mv.load_batches;
+begin
+    for v_lane in select m.lane from test_mv.load_metadata m order by m.updated_at, m.lane loop
+        v_batch := test_mv.write_lane(v_lane, 'load', p_batch_size, null, null);
+        if v_batch.batch_id is not null then
+            return v_batch;
+        end if;
+    end loop;
+    if exists (select 1 from test_mv.load_control c where c.paused_at is not null) then
+        raise notice 'loading is paused since % by %: %; nothing taken',
+            (select c.paused_at from test_mv.load_control c), (select c.paused_by from test_mv.load_control c),
+            (select c.reason from test_mv.load_control c)
+            using hint = 'CALL resume_loading() resumes it.';
+    end if;
+    return null;
+end
+$$;
+revoke all on function test_mv.load_next_batch(integer) from public;
