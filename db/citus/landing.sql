@@ -4,7 +4,7 @@
 
 -- The landing view: what producers insert and COPY into, with the columns the landing table had.
 create or replace view public.fake_json_request as
-select d.stage, d.id, d.landed_at, d.landed_xid, d.document_key, d.lane
+select d.stage, d.id, d.landed_at, d.landed_xid, d.document_key, d.lane, d.landed_node
   from test_mv.landed_documents d;
 comment on view public.fake_json_request is
     'Landed raw documents (Citus: a view of test_mv.landed_documents). Insert or COPY only stage (and landed_at, '
@@ -20,8 +20,9 @@ create or replace function test_mv.land_on_citus()
     set search_path = pg_catalog, pg_temp
 as $$
 begin
-    if new.id is not null or new.landed_xid is not null or new.document_key is not null or new.lane is not null then
-        raise exception 'fake_json_request: only stage and landed_at may be given; id, landed_xid, document_key and lane are the database''s'
+    if new.id is not null or new.landed_xid is not null or new.document_key is not null or new.lane is not null
+       or new.landed_node is not null then
+        raise exception 'fake_json_request: only stage and landed_at may be given; id, landed_xid, document_key, lane and landed_node are the database''s'
             using errcode = 'check_violation',
                   hint = 'Insert only the document: insert into fake_json_request (stage) values (...).';
     end if;
@@ -37,9 +38,10 @@ create or replace trigger tr_fake_json_request_land
     instead of insert on public.fake_json_request
     for each row execute function test_mv.land_on_citus();
 
--- stamp_landed_xid(): a landed row's landed_xid is the transaction that wrote it on its worker, where the lane's
--- batches compare it with their horizon: a default would be evaluated on the coordinator, whose xids are not the
--- worker's (Citus evaluates the functions of an INSERT before it routes the row). A landed row is never changed.
+-- stamp_landed_xid(): a landed row's landed_xid is the transaction that wrote it on its worker, and landed_node
+-- that worker's Citus group: a lane's batches compare landed_xid with the horizon of that node. A default would be
+-- evaluated on the coordinator, whose xids are not the worker's (Citus evaluates the functions of an INSERT before it
+-- routes the row). A landed row is never changed.
 create or replace function test_mv.stamp_landed_xid()
     returns trigger
     language plpgsql
@@ -51,6 +53,7 @@ begin
             using errcode = 'check_violation', hint = 'Land a corrected document as a new one.';
     end if;
     new.landed_xid := pg_current_xact_id();
+    new.landed_node := (select g.groupid from pg_dist_local_group g);
     return new;
 end
 $$;
@@ -67,9 +70,9 @@ as $$
     select pg_snapshot_xmin(p_snapshot)
 $$;
 
--- worker_horizon(lane) and next_batch_id(lane): the horizon, and a batch id, drawn on the node where they are
--- called. They take the lane only so that a query naming them with a lane's column (below) cannot be evaluated by
--- Citus on the coordinator, which it does with functions that reference no column.
+-- worker_horizon(lane) and worker_node(lane): the horizon, and the node's Citus group, where they are called. They
+-- take the lane only so that a query naming them with a lane's column (lane_start) cannot be evaluated by Citus on
+-- the coordinator, which it does with functions that reference no column.
 create or replace function test_mv.worker_horizon(p_lane integer)
     returns xid8
     language sql
@@ -79,25 +82,27 @@ as $$
     select pg_snapshot_xmin(pg_current_snapshot())
 $$;
 
-create or replace function test_mv.next_batch_id(p_lane integer)
-    returns bigint
+create or replace function test_mv.worker_node(p_lane integer)
+    returns integer
     language sql
     volatile
     set search_path = pg_catalog, pg_temp
 as $$
-    select nextval('test_mv.load_batch_id_seq')
+    select g.groupid from pg_dist_local_group g
 $$;
 
--- lane_start(lane): the horizon and a batch id for a batch of the lane, read on the worker that holds it (a query
--- routed by the lane, run there also when the batch is planned on the coordinator): the lane's landed_xid are that
--- worker's transactions, and its batch ids come from that worker's range of the sequence, so that a lane's batches
--- are numbered in the order they ran (the check after a run relies on it), whoever called them.
-create or replace function test_mv.lane_start(p_lane integer, out horizon xid8, out batch_id bigint)
+drop function if exists test_mv.next_batch_id(integer);
+drop function if exists test_mv.lane_start(integer);
+
+-- lane_start(lane): the horizon of the worker that holds the lane, and that worker's group, read there (a query
+-- routed by the lane, run there also when the batch is planned on the coordinator): the lane's newest landed_xid
+-- are that worker's transactions.
+create or replace function test_mv.lane_start(p_lane integer, out horizon xid8, out node integer)
     language plpgsql
     set search_path = pg_catalog, pg_temp
 as $$
 begin
-    select test_mv.worker_horizon(m.lane), test_mv.next_batch_id(m.lane) into strict horizon, batch_id
+    select test_mv.worker_horizon(m.lane), test_mv.worker_node(m.lane) into strict horizon, node
       from test_mv.load_metadata m
      where m.lane = p_lane;
 end

@@ -29,14 +29,19 @@ alter table public.fake_json_request
     drop constraint ck_fake_json_request_landed_xid,
     drop constraint ck_fake_json_request_id,
     alter column landed_xid drop default,
-    add column lane integer;
+    add column lane integer,
+    -- The node whose transaction landed_xid is (its Citus group id, stamped by the worker: stamp_landed_xid). Rows
+    -- landed before this layout carry the coordinator's xids: group 0. xids are a node's own, and a lane's shard
+    -- may move to another worker, whose xids are not comparable with the first's: each node's rows of a lane are
+    -- taken in that node's order, from a position of their own (lane_positions).
+    add column landed_node integer not null default 0;
 update public.fake_json_request set lane = test_mv.document_lane(document_key);
 alter table public.fake_json_request
     alter column lane set not null,
     drop constraint pk_fake_json_request,
     add constraint pk_landed_documents primary key (lane, id);
 drop index public.ix_fake_json_request_lane;
-create index ix_landed_documents_lane on public.fake_json_request (lane, landed_xid, id);
+create index ix_landed_documents_lane on public.fake_json_request (lane, landed_node, landed_xid, id);
 alter table public.fake_json_request set schema test_mv;
 alter table test_mv.fake_json_request rename to landed_documents;
 comment on table test_mv.landed_documents is
@@ -93,15 +98,33 @@ update test_mv.load_duplicates d set lane = coalesce(c.lane, 0)
 alter table test_mv.load_duplicates alter column lane set not null, drop constraint pk_load_duplicates,
     add constraint pk_load_duplicates primary key (lane, request_id);
 
--- One position a lane, keyed by the lane alone.
+-- One position a lane, keyed by the lane alone: the last document taken, of node last_node.
 alter table test_mv.load_metadata drop constraint pk_load_metadata, drop constraint uq_load_metadata_lane,
-    add constraint pk_load_metadata primary key (lane);
+    add constraint pk_load_metadata primary key (lane),
+    add column last_node integer not null default 0;
+
+-- A lane's position among the rows each node landed: (last_xid, last_request_id) in that node's order. A lane whose
+-- shard moved has rows of more than one node; each node's are taken from its own position (write_lane).
+create table test_mv.lane_positions (
+    lane            integer not null,
+    node            integer not null,
+    last_xid        xid8    not null,
+    last_request_id bigint  not null,
+    constraint pk_lane_positions primary key (lane, node)
+);
+insert into test_mv.lane_positions (lane, node, last_xid, last_request_id)
+select m.lane, 0, m.last_xid, m.last_request_id from test_mv.load_metadata m;
+comment on table test_mv.lane_positions is
+    'Citus: each lane''s position among the documents each node (Citus group id) landed; load_metadata holds the last one.';
 
 -- The run history, by lane: a batch is a lane's. Batches of other kinds than 'load' (which take documents across
 -- lanes) are recorded under lane -1.
 update test_mv.load_batches set lane = -1 where lane is null;
 alter table test_mv.load_batches alter column lane set not null, drop constraint pk_load_batches,
-    add constraint pk_load_batches primary key (lane, batch_id);
+    add constraint pk_load_batches primary key (lane, batch_id),
+    -- The node whose documents a load batch took (from_xid and to_xid are in its order).
+    add column node integer;
+update test_mv.load_batches set node = 0 where kind = 'load';
 
 select create_distributed_table('test_mv.landed_documents', 'lane', shard_count => 16);
 select create_distributed_table('test_mv.clients', 'lane', colocate_with => 'test_mv.landed_documents');
@@ -112,6 +135,7 @@ select create_distributed_table('test_mv.load_errors', 'lane', colocate_with => 
 select create_distributed_table('test_mv.load_duplicates', 'lane', colocate_with => 'test_mv.landed_documents');
 select create_distributed_table('test_mv.load_metadata', 'lane', colocate_with => 'test_mv.landed_documents');
 select create_distributed_table('test_mv.load_batches', 'lane', colocate_with => 'test_mv.landed_documents');
+select create_distributed_table('test_mv.lane_positions', 'lane', colocate_with => 'test_mv.landed_documents');
 -- Read by every batch (the pause, the safety net's limit) wherever it runs: a copy on every node. And what the
 -- checks read beside a lane's rows (the digests of pruned documents, the pruned ranges, the changes by hand): a
 -- query on a lane may join a reference table, never a table of the coordinator's alone ("direct joins between
@@ -132,7 +156,7 @@ alter table test_mv.products add constraint fk_products_client
 select truncate_local_data_after_distributing_table(t)
   from unnest(array['test_mv.landed_documents', 'test_mv.clients', 'test_mv.phones', 'test_mv.addresses',
                     'test_mv.products', 'test_mv.load_errors', 'test_mv.load_duplicates', 'test_mv.load_metadata',
-                    'test_mv.load_batches', 'test_mv.load_control', 'test_mv.pruned_documents',
+                    'test_mv.load_batches', 'test_mv.lane_positions', 'test_mv.load_control', 'test_mv.pruned_documents',
                     'test_mv.pruned_ranges', 'test_mv.changed_documents']::regclass[]) t;
 
 -- Which version of the routines (db/citus/*.sql but this one) is in place, their md5: migrate makes them again

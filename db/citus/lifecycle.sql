@@ -100,7 +100,7 @@ declare
     v_batch test_mv.load_batches;
 begin
     if cardinality(p_ids) > 0 then
-        v_batch := test_mv.write_lane(p_lane, p_kind, p_batch_size, p_ids, null);
+        v_batch := test_mv.write_lane(p_lane, p_kind, p_batch_size, p_ids, null, null);
     end if;
     if v_batch.batch_id is null and not exists (select 1 from test_mv.load_control c where c.paused_at is not null) then
         v_batch.taken := 0;
@@ -266,7 +266,7 @@ begin
             p_request_id
             using errcode = 'invalid_parameter_value';
     end if;
-    v_batch.batch_id := (select s.batch_id from test_mv.lane_start(v_lane) s);
+    v_batch.batch_id := nextval('test_mv.load_batch_id_seq');
     v_batch.started_at := clock_timestamp();
     perform test_mv.remove_child_rows_in_lane(v_lane, array[p_request_id]);
     insert into test_mv.load_errors (lane, request_id, batch_id, reason, json_data)
@@ -291,10 +291,11 @@ begin
 end
 $$;
 
--- prune_next_batch(lane, after_xid, after_id, cutoff, batch_size): as on one server (R__prune), with the digests of
--- the loaded documents among the rows it removes kept here (on one server a trigger keeps them, V012: Citus refuses
--- the transition table it reads).
-create or replace function test_mv.prune_next_batch(p_lane integer, p_after_xid xid8, p_after_id bigint,
+-- prune_lane_batch(lane, node, after_xid, after_id, cutoff, batch_size): R__prune's prune_next_batch for the rows
+-- one node landed in the lane, up to the lane's position among them (lane_positions), with the digests of the
+-- loaded documents among the rows it removes kept here (on one server a trigger keeps them, V012: Citus refuses the
+-- transition table it reads).
+create or replace function test_mv.prune_lane_batch(p_lane integer, p_node integer, p_after_xid xid8, p_after_id bigint,
                                                     p_cutoff timestamptz, p_batch_size integer,
                                                     out pruned integer, out next_xid xid8, out next_id bigint)
     language plpgsql
@@ -310,7 +311,11 @@ declare
     v_from     bigint;
     v_to       bigint;
 begin
-    select m.last_xid, m.last_request_id into strict v_position from test_mv.load_metadata m where m.lane = p_lane;
+    select p.last_xid, p.last_request_id into v_position
+      from test_mv.lane_positions p where p.lane = p_lane and p.node = p_node;
+    if not found then
+        return; -- nothing of the node taken yet
+    end if;
     -- The lane's next documents, up to its position; the loaded ones to go keep their digest first.
     select array_agg(s.id order by s.landed_xid, s.id) filter (where s.landed_at < p_cutoff) as doomed,
            (array_agg(s.landed_xid order by s.landed_xid desc, s.id desc))[1] as last_xid,
@@ -318,7 +323,7 @@ begin
       into v_chosen
       from (select s.id, s.landed_xid, s.landed_at
               from test_mv.landed_documents s
-             where s.lane = p_lane
+             where s.lane = p_lane and s.landed_node = p_node
                and (s.landed_xid, s.id) > (p_after_xid, p_after_id)
                and (s.landed_xid, s.id) <= (v_position.last_xid, v_position.last_request_id)
              order by s.landed_xid, s.id
@@ -355,6 +360,8 @@ begin
     end if;
 end
 $$;
+
+revoke all on function test_mv.prune_lane_batch(integer, integer, xid8, bigint, timestamptz, integer) from public;
 
 -- prune_history_batch(cutoff, batch_size): as on one server, the run history a lane at a time.
 create or replace function test_mv.prune_history_batch(p_cutoff timestamptz, p_batch_size integer)
@@ -434,6 +441,7 @@ declare
     v_history  bigint := 0::bigint;
     v_twins    bigint := 0::bigint;
     v_removed  integer;
+    v_node     integer;
 begin
     if p_older_than is null or p_older_than < interval '0' then
         raise exception 'prune_landing: give how old a landing row must be to go, as an interval (not %)',
@@ -447,15 +455,17 @@ begin
     end if;
     v_cutoff := now() - p_older_than;
     for v_lane in 0..15 loop
-        v_xid := '0'::xid8;
-        v_id := 0::bigint;
-        loop
-            select * into v_batch from test_mv.prune_next_batch(v_lane, v_xid, v_id, v_cutoff, p_batch_size);
-            exit when v_batch.next_id is null;
-            v_landing := v_landing + v_batch.pruned::bigint;
-            v_xid := v_batch.next_xid;
-            v_id := v_batch.next_id;
-            commit;
+        foreach v_node in array array(select p.node from test_mv.lane_positions p where p.lane = v_lane order by p.node) loop
+            v_xid := '0'::xid8;
+            v_id := 0::bigint;
+            loop
+                select * into v_batch from test_mv.prune_lane_batch(v_lane, v_node, v_xid, v_id, v_cutoff, p_batch_size);
+                exit when v_batch.next_id is null;
+                v_landing := v_landing + v_batch.pruned::bigint;
+                v_xid := v_batch.next_xid;
+                v_id := v_batch.next_id;
+                commit;
+            end loop;
         end loop;
         if p_duplicates_older_than is not null then
             v_twins := v_twins + test_mv.prune_duplicates_in_lane(v_lane, now() - p_duplicates_older_than)::bigint;

@@ -8,10 +8,17 @@
 -- server's; what differs is that every statement names the lane, which Citus needs to send it to the one worker
 -- that holds the lane (and refuses otherwise), and that every row carries it. Returns the batch's figures; null
 -- when the lane is held by another caller (a load passes it over), nothing is to be done, or loading is paused.
+-- batch_id is the batch's id, drawn from the sequence on the coordinator (null: drawn here, where this runs): so the
+-- ids of all batches come from one sequence, and a lane's follow the order its batches ran in (an id not above the
+-- lane's last batch is refused, and the batch takes nothing), which the check after a run relies on.
+-- A lane's documents are taken node by node (landed_node): the rows some other node landed (the lane's shard moved
+-- here since; a move waits for the transactions writing the shard, so all of them are committed) first, each node's
+-- from its own position (lane_positions), then this node's, below its horizon.
 -- Guarantee, as write_batch's: every document taken ends up exactly once in clients, load_errors or
 -- load_duplicates, in the transaction that advances its lane's position and the running totals.
+drop function if exists test_mv.write_lane(integer, text, integer, bigint[], text);
 create or replace function test_mv.write_lane(p_lane integer, p_kind text, p_batch_size integer, p_ids bigint[],
-                                              p_caller text)
+                                              p_caller text, p_batch_id bigint)
     returns test_mv.load_batches
     language plpgsql
     security definer
@@ -29,6 +36,10 @@ declare
     v_message  text;
     v_now      timestamptz;
     v_ids      bigint[];
+    v_local    integer;
+    v_node     integer;
+    v_from     record;
+    v_probe    integer := -1;
 begin
     if p_batch_size is null or p_batch_size < 1 then
         raise exception 'load_batch: batch_size must be a positive integer, not %', coalesce(p_batch_size::text, 'null')
@@ -55,13 +66,40 @@ begin
     if exists (select 1 from test_mv.load_control c where c.paused_at is not null) then
         return null;
     end if;
-    -- Under the lane's lock, so that the lane's batch ids follow the order its batches ran in.
-    select s.horizon, s.batch_id into v_horizon, v_batch_id from test_mv.lane_start(p_lane) s;
-    if p_kind = 'load' and not exists (select 1 from test_mv.landed_documents s
-                                        where s.lane = p_lane
-                                          and (s.landed_xid, s.id) > (v_position.last_xid, v_position.last_request_id)
-                                          and s.landed_xid < v_horizon) then
-        return null;
+    select s.horizon, s.node into v_horizon, v_local from test_mv.lane_start(p_lane) s;
+    v_batch_id := coalesce(p_batch_id, nextval('test_mv.load_batch_id_seq'));
+    if v_batch_id <= coalesce(v_position.last_batch_id, 0) then
+        return null; -- drawn before the lane's last batch took its id: the caller draws again
+    end if;
+    if p_kind = 'load' then
+        -- The nodes whose rows the lane holds, one index probe each (usually one node); the first with rows past its
+        -- position, others' before this node's.
+        loop
+            select min(s.landed_node) into v_probe
+              from test_mv.landed_documents s where s.lane = p_lane and s.landed_node > v_probe;
+            exit when v_probe is null;
+            select coalesce(p.last_xid, '0'::xid8) as last_xid, coalesce(p.last_request_id, 0) as last_request_id
+              into v_from
+              from (select 1) one
+              left join test_mv.lane_positions p on p.lane = p_lane and p.node = v_probe;
+            if exists (select 1 from test_mv.landed_documents s
+                        where s.lane = p_lane and s.landed_node = v_probe
+                          and (s.landed_xid, s.id) > (v_from.last_xid, v_from.last_request_id)
+                          and (v_probe <> v_local or s.landed_xid < v_horizon)) then
+                v_node := v_probe;
+                exit when v_node <> v_local;
+            end if;
+        end loop;
+        if v_node is null then
+            return null;
+        end if;
+        select coalesce(p.last_xid, '0'::xid8) as last_xid, coalesce(p.last_request_id, 0) as last_request_id
+          into v_from
+          from (select 1) one
+          left join test_mv.lane_positions p on p.lane = p_lane and p.node = v_node;
+        if v_node <> v_local then
+            v_horizon := null; -- another node's rows: all committed, none can come
+        end if;
     end if;
     <<attempt>>
     loop
@@ -76,9 +114,9 @@ begin
                 (select s.id, s.stage, s.document_key, s.landed_xid, test_mv.is_loadable(s.stage) as loadable
                    from test_mv.landed_documents s
                   where p_kind = 'load'
-                    and s.lane = p_lane
-                    and (s.landed_xid, s.id) > (v_position.last_xid, v_position.last_request_id)
-                    and s.landed_xid < v_horizon
+                    and s.lane = p_lane and s.landed_node = v_node
+                    and (s.landed_xid, s.id) > (v_from.last_xid, v_from.last_request_id)
+                    and (v_horizon is null or s.landed_xid < v_horizon)
                   order by s.landed_xid, s.id
                   limit v_take)
                 union all
@@ -194,10 +232,19 @@ begin
                 select p_lane, j.id, j.duplicate_of, v_batch_id from judged j where j.duplicate_of is not null
                 returning 1
             ),
-            -- Only a load moves the position; every kind adds to the lane's running totals what it changed.
+            -- Only a load moves the position (the node's, and the lane's last); every kind adds to the lane's running
+            -- totals what it changed.
+            node_advanced as (
+                insert into test_mv.lane_positions (lane, node, last_xid, last_request_id)
+                select p_lane, v_node, l.landed_xid, l.id from last_taken l
+                    on conflict (lane, node) do update set last_xid = excluded.last_xid,
+                                                           last_request_id = excluded.last_request_id
+                returning 1
+            ),
             advanced as (
                 update test_mv.load_metadata m
-                   set last_xid = coalesce(l.landed_xid, m.last_xid),
+                   set last_node = case when l.id is null then m.last_node else v_node end,
+                       last_xid = coalesce(l.landed_xid, m.last_xid),
                        last_request_id = coalesce(l.id, m.last_request_id),
                        last_date = case when l.id is null then m.last_date else l.date end,
                        last_hash = coalesce(l.hash, m.last_hash),
@@ -240,7 +287,8 @@ begin
                 v_take := v_take / 2;
             else
                 -- The safety net's last step: the one document that fails alone is rejected with the error.
-                v_batch := test_mv.reject_failing_in_lane(p_lane, p_kind, v_position, v_horizon, p_ids, v_batch_id,
+                v_batch := test_mv.reject_failing_in_lane(p_lane, p_kind, v_position, v_node, v_from.last_xid,
+                                                          v_from.last_request_id, v_horizon, p_ids, v_batch_id,
                                                           format('the batch failed on this document: %s %s', v_state,
                                                                  left(v_message, 500)));
                 exit attempt;
@@ -256,13 +304,14 @@ begin
                                               v_batch.last_request_id, p_ids);
     end if;
     v_batch.batch_id        := v_batch_id;
-    v_batch.from_xid        := v_position.last_xid;
-    v_batch.from_request_id := v_position.last_request_id;
+    v_batch.from_xid        := coalesce(v_from.last_xid, v_position.last_xid);
+    v_batch.from_request_id := coalesce(v_from.last_request_id, v_position.last_request_id);
     v_batch.started_at      := v_started;
     v_batch.finished_at     := clock_timestamp();
     v_batch.batch_size      := p_batch_size;
     v_batch.kind            := p_kind;
     v_batch.lane            := p_lane;
+    v_batch.node            := v_node;
     v_batch.caller          := coalesce(p_caller, coalesce(nullif(current_setting('application_name'), ''), 'unnamed')
                                               || ' (pid ' || pg_backend_pid() || ')');
     if p_kind <> 'load' then -- the position the batch found, before and after
@@ -273,12 +322,15 @@ begin
     return v_batch;
 end
 $$;
-revoke all on function test_mv.write_lane(integer, text, integer, bigint[], text) from public;
+revoke all on function test_mv.write_lane(integer, text, integer, bigint[], text, bigint) from public;
 
--- reject_failing_in_lane(lane, kind, position, horizon, ids, batch_id, reason): the safety net's last step: the one
--- document that fails alone, the next of the lane past its position (a load: the position moves to it) or the first
--- of the list (reprocess: it keeps its rejection, with this reason; reload: its rows go and it is rejected).
+-- reject_failing_in_lane(lane, kind, position, node, from_xid, from_id, horizon, ids, batch_id, reason): the safety
+-- net's last step: the one document that fails alone, the next of the node's rows of the lane past (from_xid,
+-- from_id) below the horizon (a load: the positions move to it) or the first of the list (reprocess: it keeps its
+-- rejection, with this reason; reload: its rows go and it is rejected).
+drop function if exists test_mv.reject_failing_in_lane(integer, text, test_mv.load_metadata, xid8, bigint[], bigint, text);
 create or replace function test_mv.reject_failing_in_lane(p_lane integer, p_kind text, p_position test_mv.load_metadata,
+                                                          p_node integer, p_from_xid xid8, p_from_id bigint,
                                                           p_horizon xid8, p_ids bigint[], p_batch_id bigint,
                                                           p_reason text)
     returns test_mv.load_batches
@@ -293,9 +345,9 @@ begin
     if p_kind = 'load' then
         select s.id, s.stage, s.landed_xid into strict v_document
           from test_mv.landed_documents s
-         where s.lane = p_lane
-           and (s.landed_xid, s.id) > (p_position.last_xid, p_position.last_request_id)
-           and s.landed_xid < p_horizon
+         where s.lane = p_lane and s.landed_node = p_node
+           and (s.landed_xid, s.id) > (p_from_xid, p_from_id)
+           and (p_horizon is null or s.landed_xid < p_horizon)
          order by s.landed_xid, s.id
          limit 1;
         begin
@@ -307,8 +359,11 @@ begin
         end;
         insert into test_mv.load_errors (lane, request_id, batch_id, reason, json_data)
         values (p_lane, v_document.id, p_batch_id, p_reason, v_document.stage);
+        insert into test_mv.lane_positions (lane, node, last_xid, last_request_id)
+        values (p_lane, p_node, v_document.landed_xid, v_document.id)
+            on conflict (lane, node) do update set last_xid = excluded.last_xid, last_request_id = excluded.last_request_id;
         update test_mv.load_metadata
-           set last_xid = v_document.landed_xid, last_request_id = v_document.id, last_date = v_date,
+           set last_node = p_node, last_xid = v_document.landed_xid, last_request_id = v_document.id, last_date = v_date,
                last_hash = v_hash, last_batch_id = p_batch_id, updated_at = clock_timestamp(),
                rejected_documents = rejected_documents + 1
          where lane = p_lane;
@@ -329,27 +384,30 @@ begin
     return test_mv.one_rejection(v_document.id, p_position.last_xid, p_position.last_request_id);
 end
 $$;
-revoke all on function test_mv.reject_failing_in_lane(integer, text, test_mv.load_metadata, xid8, bigint[], bigint, text)
-    from public;
+revoke all on function test_mv.reject_failing_in_lane(integer, text, test_mv.load_metadata, integer, xid8, bigint, xid8,
+                                                         bigint[], bigint, text) from public;
 
 drop function if exists test_mv.load_lane(integer, integer);
+drop function if exists test_mv.load_lane(integer, integer, text);
 
--- load_lane(lane, batch_size, caller): a load batch of the lane (write_lane), distributed by the lane, so that a
--- top-level call runs on the worker that holds it, beside its rows, and each of its statements runs there on one
--- shard. caller names the caller in the run history, as "application (pid N)" on the coordinator: delegated, the
--- session is Citus's (citus_internal gpid=...). What the service calls (load, serve).
-create or replace function test_mv.load_lane(p_lane integer, p_batch_size integer, p_caller text default null)
+-- load_lane(lane, batch_size, caller, batch_id): a load batch of the lane (write_lane), distributed by the lane, so
+-- that a top-level call runs on the worker that holds it, beside its rows, and each of its statements runs there on
+-- one shard. caller names the caller in the run history, as "application (pid N)" on the coordinator: delegated,
+-- the session is Citus's (citus_internal gpid=...). batch_id is drawn by the caller on the coordinator beforehand
+-- (nextval('test_mv.load_batch_id_seq')): an argument that calls a function is not delegated. Null when the lane is
+-- held, has nothing pending, or the id was drawn too early (draw again). What the service calls (load, serve).
+create or replace function test_mv.load_lane(p_lane integer, p_batch_size integer, p_caller text, p_batch_id bigint)
     returns test_mv.load_batches
     language plpgsql
     security definer
     set search_path = pg_catalog, pg_temp
 as $$
 begin
-    return test_mv.write_lane(p_lane, 'load', p_batch_size, null, p_caller);
+    return test_mv.write_lane(p_lane, 'load', p_batch_size, null, p_caller, p_batch_id);
 end
 $$;
-revoke all on function test_mv.load_lane(integer, integer, text) from public;
-select create_distributed_function('test_mv.load_lane(integer, integer, text)', 'p_lane',
+revoke all on function test_mv.load_lane(integer, integer, text, bigint) from public;
+select create_distributed_function('test_mv.load_lane(integer, integer, text, bigint)', 'p_lane',
                                    colocate_with => 'test_mv.landed_documents');
 
 -- load_next_batch(batch_size) on the coordinator: the next lane with documents pending that no one holds, in the
@@ -366,7 +424,7 @@ declare
     v_batch test_mv.load_batches;
 begin
     for v_lane in select m.lane from test_mv.load_metadata m order by m.updated_at, m.lane loop
-        v_batch := test_mv.write_lane(v_lane, 'load', p_batch_size, null, null);
+        v_batch := test_mv.write_lane(v_lane, 'load', p_batch_size, null, null, null);
         if v_batch.batch_id is not null then
             return v_batch;
         end if;

@@ -46,7 +46,10 @@ public final class OneLane implements VisitListener {
             Products.class, "select * from test_mv.products where lane = %d",
             LoadErrors.class, "select * from test_mv.load_errors where lane = %d",
             LoadDuplicates.class, "select * from test_mv.load_duplicates where lane = %d",
-            LoadMetadata.class, "select * from test_mv.load_metadata where lane = %d",
+            // The positions, one a node that landed rows of the lane (lane_positions), under the position table's name:
+            // a document is taken when it is at or before its node's.
+            LoadMetadata.class, "select p.lane, p.node, p.last_xid, p.last_request_id from test_mv.lane_positions p"
+                    + " where p.lane = %d",
             LoadBatches.class, "select * from test_mv.load_batches where lane = %d",
             FakeJsonRequest.class, "select * from public.fake_json_request where lane = %d",
             // The stage view, as R__stage_json_with_date defines it, on the lane's landed rows (the view has no lane).
@@ -64,8 +67,23 @@ public final class OneLane implements VisitListener {
     /** The same context, reading only the given lane of every distributed table. */
     public static DSLContext of(DSLContext sql, int lane) {
         Settings settings = sql.settings() == null ? new Settings() : (Settings) sql.settings().clone();
-        return DSL.using(sql.configuration().derive(settings.withRenderSchema(false))
-                .derive(new DefaultVisitListenerProvider(new OneLane(lane))));
+        org.jooq.Configuration configuration = sql.configuration().derive(settings.withRenderSchema(false))
+                .derive(new DefaultVisitListenerProvider(new OneLane(lane)));
+        configuration.data(OneLane.class, lane);
+        return DSL.using(configuration);
+    }
+
+    /** Whether the context reads one lane of a Citus cluster ({@link #of}). */
+    public static boolean reads(DSLContext sql) {
+        return sql.configuration().data(OneLane.class) != null;
+    }
+
+    /**
+     * A column the Citus layout adds (landed_node, node), of a table or alias as the query names it; null on one
+     * server, where it does not exist.
+     */
+    public static org.jooq.Field<Integer> column(DSLContext sql, Table<?> table, String column) {
+        return reads(sql) ? DSL.field(DSL.name(table.getName(), column), Integer.class) : null;
     }
 
     /** The same context once for each lane, in lane order. */

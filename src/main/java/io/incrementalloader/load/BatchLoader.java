@@ -67,10 +67,11 @@ public final class BatchLoader {
         // jOOQ's execution each call cost ~2 ms more, a fifth of a batch of 100 (docs/performance.md). On Citus, a
         // lane's batch is called by its lane, so that Citus runs it on the worker that holds the lane (load_lane,
         // distributed by it; db/citus/loading.sql).
-        String callSql = citus ? "select * from test_mv.load_lane(?, ?, ?)" : DSL.using(SQLDialect.POSTGRES).render(
+        String callSql = citus ? "select * from test_mv.load_lane(?, ?, ?, ?)" : DSL.using(SQLDialect.POSTGRES).render(
                 DSL.selectFrom(DSL.table("{0}", Routines.loadNextBatch(DSL.param("batch_size", batchSize)))));
         CitusLanes lanes = new CitusLanes();
-        try (PreparedStatement call = connection.prepareStatement(callSql)) {
+        try (PreparedStatement call = connection.prepareStatement(callSql);
+             PreparedStatement nextId = connection.prepareStatement("select pg_catalog.nextval('test_mv.load_batch_id_seq')")) {
             call.setInt(citus ? 2 : 1, batchSize);
             if (citus) {
                 call.setString(3, caller(connection));
@@ -78,7 +79,13 @@ public final class BatchLoader {
             while (!stop.getAsBoolean()) {
                 BatchFigures batch;
                 if (citus) {
+                    // The batch id from the coordinator's sequence, drawn first: a call whose argument calls a
+                    // function is not delegated to the lane's worker.
                     call.setInt(1, lanes.next());
+                    try (ResultSet id = nextId.executeQuery()) {
+                        id.next();
+                        call.setLong(4, id.getLong(1));
+                    }
                 }
                 try (ResultSet row = call.executeQuery()) {
                     row.next();

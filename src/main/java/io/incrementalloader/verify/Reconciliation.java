@@ -427,8 +427,11 @@ public final class Reconciliation {
         var outcome = outcomes.field("request_id", Long.class);
         var taken = condition("({0}, {1}) <= ({2}, {3})", s.LANDED_XID, s.ID, m.LAST_XID, m.LAST_REQUEST_ID);
 
-        // Each document against the position of its lane (V011).
-        Condition ofItsLane = m.LANE.eq(Routines.documentLane(s.DOCUMENT_KEY));
+        // Each document against the position of its lane (V011); on Citus, of its lane among the rows of the node
+        // that landed it (OneLane reads load_metadata as the lane's positions by node).
+        Field<Integer> node = OneLane.column(sql, m, "node");
+        Condition ofItsLane = m.LANE.eq(Routines.documentLane(s.DOCUMENT_KEY))
+                .and(node == null ? DSL.noCondition() : node.eq(OneLane.column(sql, s, "landed_node")));
         Table<?> notOnce = sql.select(s.ID, count(outcome).as("outcomes"))
                 .from(s.join(m).on(ofItsLane).leftJoin(outcomes).on(outcome.eq(s.ID)))
                 .where(taken).and(scope.documents(s.ID))

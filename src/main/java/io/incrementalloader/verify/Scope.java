@@ -12,11 +12,13 @@ import static org.jooq.impl.DSL.field;
 import static org.jooq.impl.DSL.inline;
 import static org.jooq.impl.DSL.max;
 import static org.jooq.impl.DSL.min;
+import static org.jooq.impl.DSL.name;
 import static org.jooq.impl.DSL.noCondition;
 import static org.jooq.impl.DSL.notExists;
 import static org.jooq.impl.DSL.select;
 import static org.jooq.impl.DSL.selectOne;
 
+import io.incrementalloader.db.OneLane;
 import io.incrementalloader.generated.test_mv.Routines;
 import java.util.List;
 import org.jooq.Condition;
@@ -50,8 +52,8 @@ public final class Scope {
      * A lane's stretch of a run: its batches first to last, and the positions before the first and after the last.
      * Lane null: batches loaded before lanes (V011), which took the documents of every lane.
      */
-    private record LaneSpan(Integer lane, long first, long last, String fromXid, long fromRequestId, String toXid,
-                            long toRequestId) {
+    private record LaneSpan(Integer lane, Integer node, long first, long last, String fromXid, long fromRequestId,
+                            String toXid, long toRequestId) {
     }
 
     /**
@@ -114,22 +116,27 @@ public final class Scope {
     private static Batches batches(DSLContext sql, long firstBatchId, long lastBatchId) {
         var first = LOAD_BATCHES.as("first");
         var last = LOAD_BATCHES.as("last");
-        var lanes = select(LOAD_BATCHES.LANE, min(LOAD_BATCHES.BATCH_ID).as("first_id"),
-                        max(LOAD_BATCHES.BATCH_ID).as("last_id"))
+        // On Citus a lane's documents are taken node by node (a lane whose shard moved), each node's in its own order:
+        // a stretch is a lane's and a node's.
+        Field<Integer> node = OneLane.column(sql, LOAD_BATCHES, "node");
+        var lanes = select(LOAD_BATCHES.LANE, node == null ? inline((Integer) null).as("node") : node.as("node"),
+                        min(LOAD_BATCHES.BATCH_ID).as("first_id"), max(LOAD_BATCHES.BATCH_ID).as("last_id"))
                 .from(LOAD_BATCHES).where(LOAD_BATCHES.BATCH_ID.between(firstBatchId, lastBatchId))
-                .and(LOAD_BATCHES.KIND.eq("load")).groupBy(LOAD_BATCHES.LANE).asTable("lanes");
-        List<LaneSpan> spans = sql.select(lanes.field(LOAD_BATCHES.LANE), first.BATCH_ID, last.BATCH_ID, first.FROM_XID,
-                        first.FROM_REQUEST_ID, last.TO_XID, last.TO_REQUEST_ID)
+                .and(LOAD_BATCHES.KIND.eq("load"))
+                .groupBy(node == null ? List.of(LOAD_BATCHES.LANE) : List.of(LOAD_BATCHES.LANE, node)).asTable("lanes");
+        List<LaneSpan> spans = sql.select(lanes.field(LOAD_BATCHES.LANE), lanes.field("node", Integer.class),
+                        first.BATCH_ID, last.BATCH_ID, first.FROM_XID, first.FROM_REQUEST_ID, last.TO_XID,
+                        last.TO_REQUEST_ID)
                 .from(lanes)
                 .join(first).on(first.BATCH_ID.eq(lanes.field("first_id", Long.class)))
                 .join(last).on(last.BATCH_ID.eq(lanes.field("last_id", Long.class)))
                 .fetch(r -> {
-                    if (r.value4() == null || r.value6() == null) {
+                    if (r.value5() == null || r.value7() == null) {
                         throw new IllegalStateException("batches " + firstBatchId + " to " + lastBatchId
                                 + " have no recorded positions in test_mv.load_batches");
                     }
-                    return new LaneSpan(r.value1(), r.value2(), r.value3(), String.valueOf(r.value4()), r.value5(),
-                            String.valueOf(r.value6()), r.value7());
+                    return new LaneSpan(r.value1(), r.value2(), r.value3(), r.value4(), String.valueOf(r.value5()),
+                            r.value6(), String.valueOf(r.value7()), r.value8());
                 });
         Record8<Long, Long, Long, Long, Long, Long, Long, Long> ids = sql.select(
                         min(LOAD_BATCHES.FIRST_REQUEST_ID), max(LOAD_BATCHES.LAST_REQUEST_ID).plus(1),
@@ -161,6 +168,9 @@ public final class Scope {
                     r.LANDED_XID, r.ID, inline(span.fromXid()), inline(span.fromRequestId()), inline(span.toXid()),
                     inline(span.toRequestId()));
             // Lane null: batches loaded before lanes took every lane's documents (no index serves their stretch).
+            if (span.node() != null) {
+                stretch = stretch.and(field(name(r.getName(), "landed_node"), Integer.class).eq(inline(span.node())));
+            }
             Select<Record1<Long>> lane = select(r.ID).from(r).where(span.lane() == null ? stretch
                     : Routines.documentLane(r.DOCUMENT_KEY).eq(inline(span.lane())).and(stretch));
             taken = taken == null ? lane : taken.unionAll(lane);
@@ -220,8 +230,10 @@ public final class Scope {
         var b = LOAD_BATCHES.as("run_batch");
         Condition ofALane = falseCondition();
         for (LaneSpan span : batches.lanes()) {
+            Condition itsNode = span.node() == null ? noCondition()
+                    : field(name(b.getName(), "node"), Integer.class).eq(inline(span.node()));
             ofALane = ofALane.or((span.lane() == null ? b.LANE.isNull() : b.LANE.eq(inline(span.lane())))
-                    .and(b.BATCH_ID.between(inline(span.first()), inline(span.last()))));
+                    .and(itsNode).and(b.BATCH_ID.between(inline(span.first()), inline(span.last()))));
         }
         return batchId.between(batches.first(), batches.last()).and(exists(selectOne().from(b)
                 .where(b.BATCH_ID.eq(batchId)).and(b.KIND.eq("load")).and(ofALane)));

@@ -64,7 +64,9 @@ class RoutineChecksTest {
         assertEquals(List.of(List.of("load_pending(integer)"),
                 List.of("prune_landing(interval,interval,interval,integer)"), List.of("reload_documents(bigint,bigint,integer)"),
                 List.of("reprocess_rejected(text,bigint,bigint,timestamp with time zone,timestamp with time zone,integer,boolean)"),
-                List.of("test_mv.admit_landing()"), List.of("test_mv.document_lane(bigint)"), List.of("test_mv.document_md5(jsonb)"),
-                List.of("test_mv.is_loadable(jsonb)")), unpinned);
+                List.of("test_mv.address_rows(jsonb)"), List.of("test_mv.admit_landing()"),
+                List.of("test_mv.document_lane(bigint)"), List.of("test_mv.document_md5(jsonb)"),
+                List.of("test_mv.is_loadable(jsonb)"), List.of("test_mv.phone_rows(jsonb)"),
+                List.of("test_mv.product_rows(jsonb)")), unpinned);
     }
 }

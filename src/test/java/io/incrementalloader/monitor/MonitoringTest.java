@@ -2,6 +2,8 @@ package io.incrementalloader.monitor;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static io.incrementalloader.testing.Metrics.port;
+import static io.incrementalloader.testing.Metrics.value;
 
 import io.incrementalloader.Main;
 import io.incrementalloader.testing.TestDatabase;
@@ -18,8 +20,6 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -179,30 +179,6 @@ class MonitoringTest {
         String output = new String(check.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(check.waitFor(30, TimeUnit.SECONDS));
         assertEquals(0, check.exitValue(), output);
-    }
-
-    private static int port(Path log) throws Exception {
-        Pattern line = Pattern.compile("metrics on http://127\\.0\\.0\\.1:(\\d+)/metrics");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            Matcher m = line.matcher(Files.readString(log));
-            if (m.find()) {
-                return Integer.parseInt(m.group(1));
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("serve did not say its port: " + Files.readString(log));
-    }
-
-    private static double value(String metrics, String series) {
-        List<String> found = new ArrayList<>();
-        for (String line : metrics.split("\n")) {
-            if (line.startsWith(series + " ")) {
-                found.add(line.substring(series.length() + 1).trim());
-            }
-        }
-        assertEquals(1, found.size(), () -> series + " in " + metrics);
-        return Double.parseDouble(found.get(0));
     }
 
     private HttpResponse<String> get(int port, String path) throws Exception {
