@@ -67,6 +67,7 @@ begin
         return null;
     end if;
     select s.horizon, s.node into v_horizon, v_local from test_mv.lane_start(p_lane) s;
+    select v_position.last_xid as last_xid, v_position.last_request_id as last_request_id into v_from;
     v_batch_id := coalesce(p_batch_id, nextval('test_mv.load_batch_id_seq'));
     if v_batch_id <= coalesce(v_position.last_batch_id, 0) then
         return null; -- drawn before the lane's last batch took its id: the caller draws again

@@ -162,7 +162,8 @@ class CitusExactlyOnceTest {
                 victim.setAutoCommit(false);
                 int taken = 0;
                 for (int lane = 0; lane < 16 && taken == 0; lane++) {
-                    try (ResultSet batch = statement.executeQuery("select taken from test_mv.load_lane(" + lane + ", 100)")) {
+                    try (ResultSet batch = statement.executeQuery("select coalesce(taken, 0) from test_mv.load_lane("
+                            + lane + ", 100, 'victim', " + db.count("select nextval('test_mv.load_batch_id_seq')") + ")")) {
                         batch.next();
                         taken = batch.getInt(1);
                     }

@@ -24,12 +24,14 @@ class CitusLayoutTest {
     static final TestDatabase db = TestDatabase.onCitus();
 
     @Test
-    void migrate_distributes_the_tables_by_lane_co_located_and_the_bookkeeping_as_reference_tables() {
-        assertEquals(List.of(List.of("test_mv.addresses", "h", "lane"), List.of("test_mv.clients", "h", "lane"),
-                        List.of("test_mv.landed_documents", "h", "lane"), List.of("test_mv.load_batches", "h", "lane"),
+    void migrate_distributes_the_tables_by_lane_co_located_and_what_every_lane_reads_as_reference_tables() {
+        assertEquals(List.of(List.of("test_mv.addresses", "h", "lane"), List.of("test_mv.changed_documents", "n", "<none>"),
+                        List.of("test_mv.clients", "h", "lane"), List.of("test_mv.landed_documents", "h", "lane"),
+                        List.of("test_mv.lane_positions", "h", "lane"), List.of("test_mv.load_batches", "h", "lane"),
                         List.of("test_mv.load_control", "n", "<none>"), List.of("test_mv.load_duplicates", "h", "lane"),
                         List.of("test_mv.load_errors", "h", "lane"), List.of("test_mv.load_metadata", "h", "lane"),
-                        List.of("test_mv.phones", "h", "lane"), List.of("test_mv.products", "h", "lane")),
+                        List.of("test_mv.phones", "h", "lane"), List.of("test_mv.products", "h", "lane"),
+                        List.of("test_mv.pruned_documents", "n", "<none>"), List.of("test_mv.pruned_ranges", "n", "<none>")),
                 db.query("select logicalrelid::regclass::text, partmethod::text,"
                         + " coalesce(column_to_column_name(logicalrelid, partkey), '<none>')"
                         + " from pg_dist_partition where logicalrelid::regclass::text like 'test_mv.%' order by 1"));
@@ -62,15 +64,15 @@ class CitusLayoutTest {
     }
 
     @Test
-    void a_lanes_batch_called_by_its_lane_runs_on_the_worker_that_holds_the_lane() {
+    void a_lanes_batch_called_by_its_lane_runs_on_a_worker_and_call_load_batch_on_the_coordinator_works() {
         db.landNumbered(400);
         for (int lane = 0; lane < 16; lane++) {
-            List<List<Object>> batch = db.query("select batch_id, taken from test_mv.load_lane(" + lane + ", 1000)");
-            long holder = db.count("select groupid from pg_dist_node n join citus_shards s on s.nodeport = n.nodeport"
-                    + " where s.shardid = get_shard_id_for_distribution_column('test_mv.landed_documents', " + lane + ")");
+            long id = db.count("select nextval('test_mv.load_batch_id_seq')");
+            List<List<Object>> batch = db.query("select caller, taken from test_mv.load_lane(" + lane + ", 1000, null, "
+                    + id + ")");
             if (batch.get(0).get(0) != null) {
-                // Each node draws sequence values of its own, the node's group id in the top 16 bits.
-                assertEquals(holder, (Long) batch.get(0).get(0) >> 48, "lane " + lane + "'s batch ran on its worker");
+                // Named by the session that ran it: on the worker, Citus's own.
+                assertTrue(((String) batch.get(0).get(0)).startsWith("citus_internal"), "lane " + lane + ": " + batch);
             }
         }
         assertEquals(400, db.count("select count(*) from test_mv.clients"));

@@ -55,7 +55,7 @@ class CitusLifecycleTest {
         Cli.Result load = run("load");
         assertTrue(load.out().contains("Nothing loaded: loading is paused"), load.toString());
         db.execute("call load_batch(100)");
-        assertEquals(List.of(List.of(true)), db.query("select batch_id is null from test_mv.load_lane(0, 100)"));
+        assertEquals(List.of(List.of(true)), db.query("select batch_id is null from test_mv.load_lane(0, 100, null, 1000000)"));
         assertEquals(0, db.count("select count(*) from test_mv.clients"), "no caller took anything");
         assertTrue(run("status").out().contains("downstream migration"));
 

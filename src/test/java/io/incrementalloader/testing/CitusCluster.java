@@ -112,6 +112,24 @@ public final class CitusCluster {
 
     public void dropDatabase(ConnectionSettings database) {
         String name = database.url().replaceAll("^.*/([^/?]+)(\\?.*)?$", "$1");
+        // A session killed by a test may leave a transaction prepared on a worker (two-phase commit): Citus finishes
+        // it (recover_prepared_transactions); one it no longer knows is rolled back, as the database goes anyway.
+        execute(database, "select recover_prepared_transactions()");
+        for (int port : ports) {
+            try (Connection connection = node(port, "postgres").open(); Statement statement = connection.createStatement();
+                 java.sql.ResultSet gids = statement.executeQuery("select gid from pg_prepared_xacts where database = '"
+                         + name + "'")) {
+                List<String> left = new ArrayList<>();
+                while (gids.next()) {
+                    left.add(gids.getString(1));
+                }
+                for (String gid : left) {
+                    execute(node(port, name), "rollback prepared '" + gid + "'");
+                }
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        }
         for (int port : ports) {
             execute(node(port, "postgres"), "drop database if exists " + name + " with (force)");
         }
