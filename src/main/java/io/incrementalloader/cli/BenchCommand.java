@@ -2,6 +2,8 @@ package io.incrementalloader.cli;
 
 import io.incrementalloader.UserError;
 import io.incrementalloader.bench.Benchmark;
+import io.incrementalloader.bench.CitusBench;
+import io.incrementalloader.db.ConnectionSettings;
 import io.incrementalloader.bench.RetentionBench;
 import io.incrementalloader.bench.StatusAtScale;
 import java.util.List;
@@ -48,6 +50,12 @@ final class BenchCommand extends ReportingCommand {
             + " loaded documents by batched DELETE beside a load, and by dropping a partition (docs/retention.md).")
     Integer retentionAt;
 
+    @Option(names = "--citus", paramLabel = "URL", description = "Instead of the loader's scenarios: loading on the Citus"
+            + " cluster whose coordinator database URL names (the citus extension and its workers there) against the"
+            + " same work on the server of --url, at each batch size, with 1, 2 and 4 callers (or --workers);"
+            + " a scratch database (--database) on every node of the cluster, as on the server.")
+    String citus;
+
     @Override
     public Integer call() throws Exception {
         if (retentionAt != null) {
@@ -65,6 +73,13 @@ final class BenchCommand extends ReportingCommand {
         }
         if (!database.matches("[a-z_][a-z0-9_]*")) {
             throw new UserError("--database must be a plain lower-case name, not '" + database + "'.");
+        }
+        if (citus != null) {
+            List<Integer> callers = workers.equals(List.of(1)) ? List.of(1, 2, 4) : workers;
+            ConnectionSettings server = connection.settings();
+            new CitusBench(server, new ConnectionSettings(citus, server.user(), server.password(), true), database,
+                    documents, runs, batchSizes, callers, out()).run();
+            return 0;
         }
         if (statusAt != null) {
             new StatusAtScale(connection.settings(), database, statusAt, out()).run();
