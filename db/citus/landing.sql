@@ -116,3 +116,8 @@ create or replace trigger tr_landed_documents_stamp
     before insert or update on test_mv.landed_documents
     for each row execute function test_mv.stamp_landed_xid();
 
+
+-- The routines of the single server's migrations that a batch calls on a worker are there already (Citus makes a
+-- function on every node when nothing it depends on is the coordinator's alone), but for one made while the run
+-- history was a table of the coordinator's alone: made on every node now, and kept in step from now on.
+select create_distributed_function('test_mv.one_rejection(bigint, xid8, bigint)');

@@ -287,15 +287,14 @@ begin
         select s.horizon, s.node into v_horizon, v_local_node from test_mv.lane_start(p_lane) s;
     end if;
     -- One statement opens the batch: the lane's position, locked (a load passes a held lane over; the other kinds
-    -- wait for the load running in it), whether loading is paused, which nodes' rows the lane holds (the lowest and
-    -- highest: two index probes), and the lane's position among this node's rows.
+    -- wait for the load running in it), whether loading is paused, and which nodes' rows the lane holds (the lowest
+    -- and highest: two index probes). Only the locked row is read as it is now: what else this statement reads is
+    -- as its snapshot saw it, which may be older than the batch that just released the lane.
     v_open := format('select m::text::test_mv.load_metadata as position, (select exists (select 1 from %s c where c.paused_at is not null)) as paused,'
                      || ' (select min(s.landed_node) from %s s where s.lane = m.lane) as low,'
-                     || ' (select max(s.landed_node) from %s s where s.lane = m.lane) as high,'
-                     || ' coalesce(p.last_xid, ''0''::xid8) as last_xid, coalesce(p.last_request_id, 0) as last_request_id'
-                     || ' from %s m left join %s p on p.lane = m.lane and p.node = $2'
-                     || ' where m.lane = $1 for update of m%s',
-                     v_relations[12], v_relations[1], v_relations[1], v_relations[8], v_relations[9],
+                     || ' (select max(s.landed_node) from %s s where s.lane = m.lane) as high'
+                     || ' from %s m where m.lane = $1 and $2 is not null for update of m%s',
+                     v_relations[12], v_relations[1], v_relations[1], v_relations[8],
                      case when p_kind = 'load' then ' skip locked' else '' end);
     if v_local then
         v_prepared := 'incremental_loader_lane_' || p_lane || '_' || left(md5(array_to_string(v_relations, ',')), 8);
@@ -326,7 +325,13 @@ begin
             return null; -- nothing landed in the lane
         end if;
         v_node := v_local_node;
-        select v_opened.last_xid as last_xid, v_opened.last_request_id as last_request_id into v_from;
+        if v_position.last_node <> v_local_node then
+            -- The lane's last batch took another node's rows: this node's position, read now that the lane is held.
+            execute format('select coalesce(max(p.last_xid::text)::xid8, ''0''::xid8) as last_xid,'
+                           || ' coalesce(max(p.last_request_id), 0) as last_request_id'
+                           || ' from %s p where p.lane = $1 and p.node = $2', v_relations[9])
+               into v_from using p_lane, v_local_node;
+        end if;
         if v_opened.low <> v_local_node or v_opened.high <> v_local_node then
             -- Rows of other nodes too (the lane's shard moved here since they landed): the first node with rows
             -- past its position, others' before this node's, one index probe a node.
