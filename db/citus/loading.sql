@@ -291,8 +291,8 @@ begin
     -- and highest: two index probes). Only the locked row is read as it is now: what else this statement reads is
     -- as its snapshot saw it, which may be older than the batch that just released the lane.
     v_open := format('select m::text::test_mv.load_metadata as position, (select exists (select 1 from %s c where c.paused_at is not null)) as paused,'
-                     || ' (select min(s.landed_node) from %s s where s.lane = m.lane) as low,'
-                     || ' (select max(s.landed_node) from %s s where s.lane = m.lane) as high'
+                     || ' (select min(s.landed_node) from %s s where s.lane = $1) as low,'
+                     || ' (select max(s.landed_node) from %s s where s.lane = $1) as high'
                      || ' from %s m where m.lane = $1 and $2 is not null for update of m%s',
                      v_relations[12], v_relations[1], v_relations[1], v_relations[8],
                      case when p_kind = 'load' then ' skip locked' else '' end);
