@@ -60,9 +60,9 @@ class CitusExactlyOnceTest {
         AtomicBoolean landing = new AtomicBoolean(true);
         ExecutorService pool = Executors.newFixedThreadPool(7);
         try {
-            List<Future<Integer>> producers = List.of(pool.submit(producer(fast, 200, 0)),
+            List<Future<Integer>> producers = List.of(pool.submit(db.producer(fast, 200, 0)),
                     // Its transactions stay open a while: the horizon of each worker holds its documents back.
-                    pool.submit(producer(slow, 50, 60)));
+                    pool.submit(db.producer(slow, 50, 60)));
             List<Future<Long>> callers = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
                 callers.add(pool.submit(serviceCaller(landing)));
@@ -96,26 +96,6 @@ class CitusExactlyOnceTest {
                 "batches of different lanes ran at once");
     }
 
-    /** Lands the documents in transactions of {@code size}, each kept open {@code holdMillis} before its commit. */
-    private static Callable<Integer> producer(List<String> documents, int size, long holdMillis) {
-        return () -> {
-            try (Connection connection = db.connect();
-                 PreparedStatement insert = connection.prepareStatement(
-                         "insert into public.fake_json_request (stage) values (?::jsonb)")) {
-                connection.setAutoCommit(false);
-                for (int from = 0; from < documents.size(); from += size) {
-                    for (String document : documents.subList(from, Math.min(from + size, documents.size()))) {
-                        insert.setString(1, document);
-                        insert.addBatch();
-                    }
-                    insert.executeBatch();
-                    Thread.sleep(holdMillis);
-                    connection.commit();
-                }
-            }
-            return documents.size();
-        };
-    }
 
     /** The service's loop (load, serve): lanes called by their number, each batch delegated to its worker. */
     private static Callable<Long> serviceCaller(AtomicBoolean landing) {

@@ -53,10 +53,10 @@ class LanesTest {
         ExecutorService pool = Executors.newFixedThreadPool(6);
         try {
             List<Future<Integer>> producers = List.of(
-                    pool.submit(producer(fast, 100, 0)),
+                    pool.submit(db.producer(fast, 100, 0)),
                     // A slow producer: its transactions stay open a while, and callers take the documents landed
                     // after its own meanwhile; the horizon holds its documents back until it commits.
-                    pool.submit(producer(slow, 50, 40)));
+                    pool.submit(db.producer(slow, 50, 40)));
             List<Future<Integer>> callers = new ArrayList<>();
             for (int i = 0; i < 4; i++) {
                 callers.add(pool.submit(caller(landing)));
@@ -154,26 +154,6 @@ class LanesTest {
                 db.query("select request_id, duplicate_of from test_mv.load_duplicates order by 1"));
     }
 
-    /** Lands the documents in transactions of {@code size}, each kept open {@code holdMillis} before its commit. */
-    private static Callable<Integer> producer(List<String> documents, int size, long holdMillis) {
-        return () -> {
-            try (Connection connection = db.connect();
-                 PreparedStatement insert = connection.prepareStatement(
-                         "insert into public.fake_json_request (stage) values (?::jsonb)")) {
-                connection.setAutoCommit(false);
-                for (int from = 0; from < documents.size(); from += size) {
-                    for (String document : documents.subList(from, Math.min(from + size, documents.size()))) {
-                        insert.setString(1, document);
-                        insert.addBatch();
-                    }
-                    insert.executeBatch();
-                    Thread.sleep(holdMillis);
-                    connection.commit();
-                }
-            }
-            return documents.size();
-        };
-    }
 
     /** Calls load_batch(100) and commits until the producers are done and nothing is pending; returns its batches. */
     private static Callable<Integer> caller(AtomicBoolean landing) {

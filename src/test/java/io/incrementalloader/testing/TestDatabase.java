@@ -144,6 +144,29 @@ public final class TestDatabase implements BeforeAllCallback, AfterAllCallback, 
         }
     }
 
+    /**
+     * A producer: lands the documents with plain SQL in transactions of {@code size}, each kept open
+     * {@code holdMillis} before its commit (a slow producer, when above zero); returns how many it landed.
+     */
+    public java.util.concurrent.Callable<Integer> producer(List<String> documents, int size, long holdMillis) {
+        return () -> {
+            try (Connection connection = connect();
+                 var insert = connection.prepareStatement("insert into public.fake_json_request (stage) values (?::jsonb)")) {
+                connection.setAutoCommit(false);
+                for (int from = 0; from < documents.size(); from += size) {
+                    for (String document : documents.subList(from, Math.min(from + size, documents.size()))) {
+                        insert.setString(1, document);
+                        insert.addBatch();
+                    }
+                    insert.executeBatch();
+                    Thread.sleep(holdMillis);
+                    connection.commit();
+                }
+            }
+            return documents.size();
+        };
+    }
+
     /** Lands documents with plain SQL, as any producer would, in one transaction. */
     public void land(String... documents) {
         insertJson("fake_json_request (stage)", java.util.Arrays.asList(documents));
