@@ -159,6 +159,39 @@ select truncate_local_data_after_distributing_table(t)
                     'test_mv.load_batches', 'test_mv.lane_positions', 'test_mv.load_control', 'test_mv.pruned_documents',
                     'test_mv.pruned_ranges', 'test_mv.changed_documents']::regclass[]) t;
 
+-- The producers' view (landing.sql makes it again with every change), with the grants the landing table had: a role
+-- that could insert, COPY or read the documents still can.
+create view public.fake_json_request as
+select d.stage, d.id, d.landed_at, d.landed_xid, d.document_key, d.lane, d.landed_node
+  from test_mv.landed_documents d;
+do $$
+declare
+    v_grant record;
+begin
+    for v_grant in
+        select a.privilege_type, r.rolname
+          from pg_class c
+         cross join lateral aclexplode(c.relacl) a
+          join pg_roles r on r.oid = a.grantee
+         where c.oid = 'test_mv.landed_documents'::regclass and a.grantee <> c.relowner
+           and a.privilege_type in ('INSERT', 'SELECT')
+    loop
+        execute format('grant %s on public.fake_json_request to %I', v_grant.privilege_type, v_grant.rolname);
+    end loop;
+    for v_grant in
+        select distinct a.privilege_type, r.rolname, t.attname
+          from pg_attribute t
+         cross join lateral aclexplode(t.attacl) a
+          join pg_roles r on r.oid = a.grantee
+         where t.attrelid = 'test_mv.landed_documents'::regclass and t.attacl is not null
+           and a.privilege_type in ('INSERT', 'SELECT')
+    loop
+        execute format('grant %s (%I) on public.fake_json_request to %I', v_grant.privilege_type, v_grant.attname,
+                       v_grant.rolname);
+    end loop;
+end
+$$;
+
 -- Which version of the routines (db/citus/*.sql but this one) is in place, their md5: migrate makes them again
 -- when it changed.
 create table test_mv.citus_layout (

@@ -506,6 +506,19 @@ $$;
 revoke all on function test_mv.reject_failing_in_lane(integer, text, test_mv.load_metadata, integer, xid8, bigint, xid8,
                                                          bigint[], bigint, text) from public;
 
+-- draw_batch_id(): a batch id from the coordinator's sequence, for the caller of load_lane (a role granted EXECUTE on
+-- it needs no right on the sequence).
+create or replace function test_mv.draw_batch_id()
+    returns bigint
+    language sql
+    volatile
+    security definer
+    set search_path = pg_catalog, pg_temp
+as $$
+    select nextval('test_mv.load_batch_id_seq')
+$$;
+revoke all on function test_mv.draw_batch_id() from public;
+
 drop function if exists test_mv.load_lane(integer, integer);
 drop function if exists test_mv.load_lane(integer, integer, text);
 
@@ -513,7 +526,7 @@ drop function if exists test_mv.load_lane(integer, integer, text);
 -- that a top-level call runs on the worker that holds it, beside its rows, and each of its statements runs there on
 -- one shard. caller names the caller in the run history, as "application (pid N)" on the coordinator: delegated,
 -- the session is Citus's (citus_internal gpid=...). batch_id is drawn by the caller on the coordinator beforehand
--- (nextval('test_mv.load_batch_id_seq')): an argument that calls a function is not delegated. Null when the lane is
+-- (test_mv.draw_batch_id()): an argument that calls a function is not delegated. Null when the lane is
 -- held, has nothing pending, or the id was drawn too early (draw again). What the service calls (load, serve).
 create or replace function test_mv.load_lane(p_lane integer, p_batch_size integer, p_caller text, p_batch_id bigint)
     returns test_mv.load_batches

@@ -71,7 +71,7 @@ public final class BatchLoader {
                 DSL.selectFrom(DSL.table("{0}", Routines.loadNextBatch(DSL.param("batch_size", batchSize)))));
         CitusLanes lanes = new CitusLanes();
         try (PreparedStatement call = connection.prepareStatement(callSql);
-             PreparedStatement nextId = connection.prepareStatement("select pg_catalog.nextval('test_mv.load_batch_id_seq')")) {
+             PreparedStatement nextId = connection.prepareStatement("select test_mv.draw_batch_id()")) {
             call.setInt(citus ? 2 : 1, batchSize);
             if (citus) {
                 call.setString(3, caller(connection));

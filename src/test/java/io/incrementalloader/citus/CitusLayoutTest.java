@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.incrementalloader.db.Migrations;
+import io.incrementalloader.testing.Cli;
 import io.incrementalloader.testing.TestDatabase;
 import java.io.StringReader;
 import java.sql.Connection;
@@ -80,5 +81,34 @@ class CitusLayoutTest {
         db.landNumbered(400, 50);
         db.execute("call load_batch(100)");
         assertEquals(450, db.count("select count(*) from test_mv.clients"), "CALL load_batch on the coordinator");
+    }
+
+    @Test
+    void a_producer_and_a_loader_of_least_privilege_land_and_load_on_the_cluster() {
+        String suffix = String.valueOf(System.nanoTime() % 1_000_000);
+        String producer = "citus_producer_" + suffix;
+        String loader = "citus_loader_" + suffix;
+        db.execute("create role " + producer + " login; grant insert (stage) on public.fake_json_request to " + producer);
+        db.execute("create role " + loader + " login; grant usage on schema test_mv to " + loader
+                + "; grant select on all tables in schema test_mv to " + loader
+                + "; grant select on public.fake_json_request, public.stage_json_with_date to " + loader
+                + "; grant execute on routine public.load_batch(integer), public.load_pending(integer),"
+                + " test_mv.load_next_batch(integer), test_mv.record_run_check(bigint, bigint, bigint, integer, numeric,"
+                + " text, text), test_mv.record_run_failure(text, text), test_mv.record_run_success(),"
+                + " test_mv.load_lane(integer, integer, text, bigint), test_mv.draw_batch_id() to " + loader);
+        try {
+            try (Connection connection = new io.incrementalloader.db.ConnectionSettings(db.settings().url(), producer, null, true).open();
+                 java.sql.Statement statement = connection.createStatement()) {
+                statement.execute("insert into fake_json_request (stage) select jsonb_build_object('application_id', i)"
+                        + " from generate_series(1, 200) i");
+            } catch (java.sql.SQLException e) {
+                throw new IllegalStateException(e);
+            }
+            Cli.Result load = Cli.run("load", "--url", db.settings().url(), "--user", loader);
+            assertEquals(0, load.exitCode(), load.toString());
+            assertEquals(200, db.count("select count(*) from test_mv.clients"));
+        } finally {
+            db.execute("drop owned by " + producer + ", " + loader + "; drop role " + producer + "; drop role " + loader);
+        }
     }
 }
