@@ -101,7 +101,12 @@ alter table test_mv.load_duplicates alter column lane set not null, drop constra
 -- One position a lane, keyed by the lane alone: the last document taken, of node last_node.
 alter table test_mv.load_metadata drop constraint pk_load_metadata, drop constraint uq_load_metadata_lane,
     add constraint pk_load_metadata primary key (lane),
-    add column last_node integer not null default 0;
+    add column last_node integer not null default 0,
+    -- The safety net's circuit breaker (V014) counts a lane's rejections in a row here, beside the lane's position:
+    -- load_control is a reference table, which a batch on a worker should not write.
+    add column safety_net_streak integer not null default 0,
+    add column safety_net_error text,
+    add column safety_net_batch_id bigint;
 
 -- A lane's position among the rows each node landed: (last_xid, last_request_id) in that node's order. A lane whose
 -- shard moved has rows of more than one node; each node's are taken from its own position (write_lane).

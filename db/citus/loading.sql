@@ -257,6 +257,10 @@ declare
     v_local_node integer;
     v_open     text;
     v_opened   record;
+    v_error    text;
+    v_limit    integer;
+    v_same     boolean := false;
+    v_streak   integer;
     v_pending  boolean;
     v_node     integer;
     v_from     record;
@@ -403,11 +407,33 @@ begin
             elsif v_take > 1 then
                 v_take := v_take / 2;
             else
+                if p_kind = 'load' then
+                    -- The circuit breaker (V014), a lane's: the same error again and again in the lane with nothing
+                    -- loaded there meanwhile, past load_control.safety_net_limit, is not the documents'.
+                    v_error := v_state || ' ' || left(regexp_replace(v_message, '[0-9]+', 'N', 'g'), 200);
+                    execute format('select c.safety_net_limit from %s c', v_relations[12]) into v_limit;
+                    if v_position.safety_net_error = v_error then
+                        execute format('select not exists (select 1 from %s b where b.lane = $1 and b.batch_id > $2'
+                                       || ' and b.kind = ''load'' and b.loaded > 0)', v_relations[11])
+                           into v_same using p_lane, v_position.safety_net_batch_id;
+                    end if;
+                    v_streak := case when v_same then v_position.safety_net_streak else 0 end;
+                    if v_streak >= v_limit then
+                        raise exception 'circuit breaker: the safety net has rejected % documents in a row of lane % for the same error, so it is not theirs: % %', v_streak, p_lane, v_state, left(v_message, 300)
+                            using errcode = 'IL001',
+                                  hint = 'Fix the cause (a constraint, trigger or privilege added to the loader''s tables?), then load again: the rest is pending, and reprocess_rejected() brings back the documents rejected for it. The limit is test_mv.load_control.safety_net_limit.';
+                    end if;
+                end if;
                 -- The safety net's last step: the one document that fails alone is rejected with the error.
                 v_batch := test_mv.reject_failing_in_lane(p_lane, p_kind, v_position, v_node, v_from.last_xid,
                                                           v_from.last_request_id, v_horizon, p_ids, v_batch_id,
                                                           format('the batch failed on this document: %s %s', v_state,
                                                                  left(v_message, 500)));
+                if p_kind = 'load' then
+                    execute format('update %s set safety_net_streak = $1, safety_net_error = $2,'
+                                   || ' safety_net_batch_id = $3 where lane = $4', v_relations[8])
+                       using v_streak + 1, v_error, v_batch_id, p_lane;
+                end if;
                 exit attempt;
             end if;
         end;

@@ -141,4 +141,36 @@ class CitusLifecycleTest {
         assertTrue(text.out().contains("loaded 300, rejected 1"), text.out());
         assertTrue(text.out().contains(": sound"), text.out());
     }
+
+    @Test
+    void the_safety_net_rejects_the_one_document_that_fails_and_its_breaker_stops_a_wrong_constraint() {
+        db.landNumbered(300);
+        db.execute("alter table test_mv.clients add constraint ck_not_13 check (application_id <> 13)");
+        try {
+            assertEquals(0, run("load").exitCode());
+            assertEquals(299, db.count("select count(*) from test_mv.clients"));
+            assertEquals(List.of(List.of(13)), db.query("select (json_data ->> 'application_id')::int from test_mv.load_errors"
+                    + " where reason like 'the batch failed on this document: 23514%ck_not_13%'"));
+
+            // A constraint that refuses every document: the lane's breaker trips after the limit, the rest stays pending.
+            db.execute("update test_mv.load_control set safety_net_limit = 3");
+            db.execute("alter table test_mv.clients add constraint ck_none check (application_id < 1000)");
+            db.landNumbered(1000, 400);
+            Cli.Result stopped = run("load");
+            assertEquals(4, stopped.exitCode(), stopped.toString());
+            assertTrue(stopped.err().contains("circuit breaker"), stopped.toString());
+            long rejected = db.count("select count(*) from test_mv.load_errors where reason like '%ck_none%'");
+            assertTrue(rejected >= 1 && rejected <= 3 * 16, "at most the limit a lane: " + rejected);
+            assertTrue(db.count("select documents from test_mv.pending()") >= 400 - rejected);
+
+            db.execute("alter table test_mv.clients drop constraint ck_none");
+            assertEquals(0, run("load").exitCode());
+            assertEquals(0, run("reprocess", "--reason-like", "%ck_none%").exitCode());
+            assertEquals(699, db.count("select count(*) from test_mv.clients"), "everything but 13, once");
+            assertSound();
+        } finally {
+            db.execute("alter table test_mv.clients drop constraint if exists ck_none;"
+                    + " alter table test_mv.clients drop constraint if exists ck_not_13");
+        }
+    }
 }
