@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.incrementalloader.generate.DocumentGenerator;
 import io.incrementalloader.load.BatchFigures;
 import io.incrementalloader.load.BatchLoader;
+import io.incrementalloader.testing.Cli;
 import io.incrementalloader.testing.ReferenceTables;
 import io.incrementalloader.testing.TestDatabase;
 import java.io.ByteArrayOutputStream;
@@ -29,9 +30,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Exactly once on a Citus cluster: two producers (one slow) and four callers at once on 20,000 mixed documents
- * (twins across batches, malformed ones), a caller killed in the middle of its batch, and the tables equal to the
- * reference decomposition.
+ * Exactly once on a Citus cluster: two producers (one slow) and four callers at once (two loops of the service's
+ * batches, the load command run after run, each run checked, and a DBA's CALL load_batch) on 20,000 mixed documents
+ * (twins across batches, malformed ones), a caller killed in the middle of its batch: the tables equal the reference
+ * decomposition, and verify and every check after a run say sound.
  */
 @Tag("citus")
 class CitusExactlyOnceTest {
@@ -64,9 +66,10 @@ class CitusExactlyOnceTest {
                     // Its transactions stay open a while: the horizon of each worker holds its documents back.
                     pool.submit(db.producer(slow, 50, 60)));
             List<Future<Long>> callers = new ArrayList<>();
-            for (int i = 0; i < 3; i++) {
+            for (int i = 0; i < 2; i++) {
                 callers.add(pool.submit(serviceCaller(landing)));
             }
+            callers.add(pool.submit(checkedRuns(landing)));
             callers.add(pool.submit(dbaCaller(landing)));
             Future<Integer> killed = pool.submit(killedCaller());
             assertTrue(killed.get(120, TimeUnit.SECONDS) > 0, "the killed caller's batch had taken documents");
@@ -90,6 +93,11 @@ class CitusExactlyOnceTest {
         reference.assertLoaded(db);
         assertEquals(List.of(List.of((long) reference.clients().size(), (long) reference.rejectedFields().size(),
                 (long) reference.duplicates().size())), db.query(TestDatabase.TOTALS), "the running totals");
+        Cli.Result verify = Cli.run("verify", "--url", db.settings().url());
+        assertTrue(verify.out().contains("Sound"), verify.toString());
+        assertTrue(db.count("select count(*) from test_mv.run_checks") > 0);
+        assertEquals(0, db.count("select count(*) from test_mv.run_checks where verdict <> 'sound'"),
+                "the check after every run of load");
         assertTrue(db.count("with b as materialized (select lane, started_at, finished_at from test_mv.load_batches)"
                 + " select count(*) from b x join b y on x.lane <> y.lane and x.started_at < y.finished_at"
                 + " and y.started_at < x.finished_at") > 0,
@@ -111,6 +119,27 @@ class CitusExactlyOnceTest {
                     }
                     Thread.sleep(20);
                 }
+            }
+        };
+    }
+
+    /** The load command, run after run, each run checked as it ends; returns the documents its runs took. */
+    private static Callable<Long> checkedRuns(AtomicBoolean landing) {
+        return () -> {
+            long taken = 0;
+            while (true) {
+                boolean producing = landing.get();
+                Cli.Result load = Cli.run("load", "--url", db.settings().url());
+                assertEquals(0, load.exitCode(), load.toString());
+                java.util.regex.Matcher loaded = java.util.regex.Pattern.compile("^Loaded ([0-9,]+) documents")
+                        .matcher(load.out());
+                assertTrue(loaded.find(), load.toString());
+                long run = Long.parseLong(loaded.group(1).replace(",", ""));
+                taken += run;
+                if (!producing && run == 0) {
+                    return taken;
+                }
+                Thread.sleep(100);
             }
         };
     }
