@@ -4,14 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.incrementalloader.generate.DocumentGenerator;
 import io.incrementalloader.load.BatchFigures;
 import io.incrementalloader.load.BatchLoader;
 import io.incrementalloader.testing.Cli;
+import io.incrementalloader.testing.MixedCorpus;
 import io.incrementalloader.testing.ReferenceTables;
 import io.incrementalloader.testing.TestDatabase;
-import java.io.ByteArrayOutputStream;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -40,24 +38,11 @@ class CitusExactlyOnceTest {
     @RegisterExtension
     static final TestDatabase db = TestDatabase.onCitus();
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     @Test
     void two_producers_and_four_callers_at_once_with_one_killed_leave_the_tables_the_reference_gives() throws Exception {
-        ByteArrayOutputStream file = new ByteArrayOutputStream();
-        new DocumentGenerator(22, 0.1, 0.05).write(19_700, file);
-        List<String> documents = new ArrayList<>();
-        JSON.readTree(file.toByteArray()).forEach(d -> documents.add(d.toString()));
-        // The first 300 again, respelled (7.0 for 7): equal as jsonb, landed among the last, so that their originals
-        // were loaded batches before, on the worker that holds their lane.
-        for (int i = 0; i < 300; i++) {
-            documents.add(documents.get(i).replaceFirst("\"application_id\":(-?[0-9]+)([,}])", "\"application_id\":$1.0$2"));
-        }
-        List<String> fast = new ArrayList<>();
-        List<String> slow = new ArrayList<>();
-        for (int i = 0; i < documents.size(); i++) {
-            (i % 10 == 0 ? slow : fast).add(documents.get(i));
-        }
+        MixedCorpus corpus = MixedCorpus.of(22, 19_700);
+        List<String> fast = corpus.fast();
+        List<String> slow = corpus.slow();
 
         AtomicBoolean landing = new AtomicBoolean(true);
         ExecutorService pool = Executors.newFixedThreadPool(7);

@@ -3,11 +3,9 @@ package io.incrementalloader.load;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.incrementalloader.generate.DocumentGenerator;
+import io.incrementalloader.testing.MixedCorpus;
 import io.incrementalloader.testing.ReferenceTables;
 import io.incrementalloader.testing.TestDatabase;
-import java.io.ByteArrayOutputStream;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.Statement;
@@ -30,24 +28,11 @@ class LanesTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     @Test
     void four_callers_and_two_producers_at_once_leave_the_tables_the_reference_gives() throws Exception {
-        ByteArrayOutputStream file = new ByteArrayOutputStream();
-        new DocumentGenerator(21, 0.1, 0.05).write(20_000, file);
-        List<String> documents = new ArrayList<>();
-        JSON.readTree(file.toByteArray()).forEach(d -> documents.add(d.toString()));
-        // The first 300 again, with the application id respelled (7.0 for 7): equal as jsonb, landed among the
-        // last, so that their originals were loaded batches before, by whichever caller held the lane then.
-        for (int i = 0; i < 300; i++) {
-            documents.add(documents.get(i).replaceFirst("\"application_id\":(-?[0-9]+)([,}])", "\"application_id\":$1.0$2"));
-        }
-        List<String> fast = new ArrayList<>();
-        List<String> slow = new ArrayList<>();
-        for (int i = 0; i < documents.size(); i++) {
-            (i % 10 == 0 ? slow : fast).add(documents.get(i));
-        }
+        MixedCorpus corpus = MixedCorpus.of(21, 20_000);
+        List<String> fast = corpus.fast();
+        List<String> slow = corpus.slow();
 
         AtomicBoolean landing = new AtomicBoolean(true);
         ExecutorService pool = Executors.newFixedThreadPool(6);
