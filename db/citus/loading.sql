@@ -268,6 +268,10 @@ declare
     v_relations text[]    := test_mv.lane_relations(p_lane);
     v_local     boolean;
     v_prepared  text;
+    -- The lane's position among one node's rows ($2), (0, 0) before its first batch.
+    v_node_position text  := format('select coalesce(max(p.last_xid::text)::xid8, ''0''::xid8) as last_xid,'
+                                    || ' coalesce(max(p.last_request_id), 0) as last_request_id'
+                                    || ' from %s p where p.lane = $1 and p.node = $2', v_relations[9]);
 begin
     if p_batch_size is null or p_batch_size < 1 then
         raise exception 'load_batch: batch_size must be a positive integer, not %', coalesce(p_batch_size::text, 'null')
@@ -331,9 +335,7 @@ begin
         v_node := v_local_node;
         if v_position.last_node <> v_local_node then
             -- The lane's last batch took another node's rows: this node's position, read now that the lane is held.
-            execute format('select coalesce(max(p.last_xid::text)::xid8, ''0''::xid8) as last_xid,'
-                           || ' coalesce(max(p.last_request_id), 0) as last_request_id'
-                           || ' from %s p where p.lane = $1 and p.node = $2', v_relations[9])
+            execute v_node_position
                into v_from using p_lane, v_local_node;
         end if;
         if v_opened.low <> v_local_node or v_opened.high <> v_local_node then
@@ -344,9 +346,7 @@ begin
                 execute format('select min(s.landed_node) from %s s where s.lane = $1 and s.landed_node > $2', v_relations[1])
                    into v_probe using p_lane, v_probe;
                 exit when v_probe is null;
-                execute format('select coalesce(max(p.last_xid::text)::xid8, ''0''::xid8) as last_xid,'
-                               || ' coalesce(max(p.last_request_id), 0) as last_request_id'
-                               || ' from %s p where p.lane = $1 and p.node = $2', v_relations[9])
+                execute v_node_position
                    into v_from using p_lane, v_probe;
                 execute format('select exists (select 1 from %s s where s.lane = $1 and s.landed_node = $2'
                                || ' and (s.landed_xid, s.id) > ($3, $4) and ($2 <> $5 or s.landed_xid < $6))', v_relations[1])
@@ -359,9 +359,7 @@ begin
             if v_node is null then
                 return null;
             end if;
-            execute format('select coalesce(max(p.last_xid::text)::xid8, ''0''::xid8) as last_xid,'
-                           || ' coalesce(max(p.last_request_id), 0) as last_request_id'
-                           || ' from %s p where p.lane = $1 and p.node = $2', v_relations[9])
+            execute v_node_position
                into v_from using p_lane, v_node;
         end if;
         if v_node <> v_local_node then
